@@ -1,0 +1,3 @@
+"""vztui: a keyboard-driven terminal dashboard for OpenVZ container clusters."""
+
+__version__ = "0.1.0"

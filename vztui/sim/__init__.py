@@ -1,0 +1,1 @@
+"""A faithful OpenVZ simulator (vzctl, vzlist, /proc, …) over per-node directories, and the demo cluster."""

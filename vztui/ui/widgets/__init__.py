@@ -1,0 +1,1 @@
+"""Small widgets that compose into screens, one per module."""
