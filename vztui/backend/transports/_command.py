@@ -1,0 +1,87 @@
+"""Builds the one string an SSH server's shell receives for an argv list, and where a read lands on disk.
+
+The string is made with a single ``shlex.join`` over a fixed wrapper (a constant ``sh`` script) followed by the
+user's argv as positional parameters, so nothing the user typed is ever formatted into shell code.
+"""
+
+from __future__ import annotations
+
+import enum
+import posixpath
+import shlex
+from collections.abc import Sequence
+
+SUDO_PREFIX: tuple[str, ...] = ("sudo", "-n", "--")
+"""``-n``: never prompt; a node whose sudo wants a password fails fast with sudo's own message."""
+
+WRAPPER_NAME = "vztui"
+"""``$0`` of the wrapper script, so ``ps`` on the node shows who started it."""
+
+# $1 is the PATH prefix ("" for none), the rest is the argv. The command runs in its own session (setsid) with
+# stdin from /dev/null; the watchdog reads the channel's stdin, which only reaches EOF when vztui closes the
+# channel (cancel, timeout, lost connection), and then kills the command's whole process group: TERM, then
+# KILL two seconds later. When the command ends on its own the watchdog is dismissed before it can fire.
+WATCHDOG_SCRIPT = """\
+[ -z "$1" ] || PATH=$1:$PATH; shift
+exec 3<&0
+setsid "$@" </dev/null 3<&- &
+c=$!
+{ cat >/dev/null; trap '' TERM; kill -s TERM -- "-$c" && sleep 2 && kill -s KILL -- "-$c"; } <&3 >/dev/null 2>&1 &
+w=$!
+exec 3<&-
+wait "$c"
+r=$?
+kill "$w" 2>/dev/null
+exit "$r"
+"""
+
+# For commands that own the channel's stdin (data fed to them, or a pty): no watchdog, the command replaces the
+# shell. A pty's hangup (SIGHUP) ends it when the channel closes; a stdin-fed command gets EOF and SIGPIPE.
+EXEC_SCRIPT = """\
+[ -z "$1" ] || PATH=$1:$PATH; shift
+exec "$@"
+"""
+
+
+class Launch(enum.Enum):
+    """How the far side starts a command, which decides how it can be killed."""
+
+    WATCHED = "watched"
+    """Stdin free: run under the watchdog that kills the process group when the channel closes."""
+    EXEC = "exec"
+    """Stdin belongs to the command (data or a pty): exec it directly."""
+
+
+def remote_command(argv: Sequence[str], *, path: str = "", sudo: bool = False, launch: Launch = Launch.WATCHED) -> str:
+    """The exact string sent as the SSH ``exec`` request for ``argv``."""
+    if not argv:
+        raise ValueError("empty argv")
+    prefix = list(SUDO_PREFIX) if sudo else []
+    if launch is Launch.EXEC and not path:
+        return shlex.join([*prefix, *argv])
+    script = WATCHDOG_SCRIPT if launch is Launch.WATCHED else EXEC_SCRIPT
+    return shlex.join([*prefix, "sh", "-c", script, WRAPPER_NAME, path, *argv])
+
+
+def prefixed_path(root_prefix: str, path: str) -> str:
+    """Where a read of ``path`` lands: ``root_prefix`` goes in front of absolute paths only."""
+    if not root_prefix or not path.startswith("/"):
+        return path
+    return posixpath.join(root_prefix.rstrip("/") or "/", path.lstrip("/"))
+
+
+def read_argv(path: str) -> list[str]:
+    """The command that reads one file through the node's own channel (so sudo applies)."""
+    return ["cat", "--", path]
+
+
+def read_error(path: str, exit_code: int, stderr: str) -> OSError:
+    """The ``OSError`` a failed remote ``cat`` stands for, so callers handle remote reads like local ones."""
+    message = stderr.strip().splitlines()[-1] if stderr.strip() else f"cat exited with {exit_code}"
+    if "No such file" in message or "Not a directory" in message:
+        return FileNotFoundError(2, message, path)
+    if "Permission denied" in message:
+        return PermissionError(13, message, path)
+    if "Is a directory" in message:
+        return IsADirectoryError(21, message, path)
+    return OSError(5, message, path)
