@@ -17,16 +17,19 @@ from typing import TYPE_CHECKING
 
 from vztui.backend.nodespec import NodeSpec, TransportKind
 from vztui.backend.transport import Transport
+from vztui.backend.transports._command import Launch, remote_command
 from vztui.backend.transports.local import LocalTransport
 
 if TYPE_CHECKING:
     from vztui.backend.hostkeys import KnownHosts
 
-__all__ = ["LocalTransport", "create_transport"]
+__all__ = ["Launch", "LocalTransport", "create_transport", "remote_command"]
 
 
 def create_transport(spec: NodeSpec, *, known_hosts: KnownHosts | None = None) -> Transport:
     """The transport ``spec.transport`` names, not yet connected (SSH transports connect on first use)."""
     if spec.transport is TransportKind.LOCAL:
         return LocalTransport(spec)
-    raise ValueError(f"{spec.name}: transport {spec.transport.value!r} is not available yet")
+    from vztui.backend.transports.paramiko_ssh import ParamikoTransport
+
+    return ParamikoTransport(spec, known_hosts=known_hosts)

@@ -1,0 +1,323 @@
+"""ParamikoTransport against real sshd processes on 127.0.0.1: no paramiko mocks anywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shlex
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from tests.sshd import SshdFactory, SshdNode
+from vztui.backend.hostkeys import KnownHosts
+from vztui.backend.transport import (
+    AuthenticationError,
+    CommandTimeoutError,
+    ExitStatus,
+    LinkState,
+    OutputLine,
+    Stream,
+    TransportError,
+)
+from vztui.backend.transports import Launch
+from vztui.backend.transports.paramiko_ssh import ParamikoTransport
+
+pytestmark = pytest.mark.sshd
+
+MakeTransport = Callable[..., ParamikoTransport]
+
+
+def _alive(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+async def _gone(pid: int, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def node(sshd_factory: SshdFactory, tmp_path: Path) -> SshdNode:
+    bin_dir = tmp_path / "root" / "bin"
+    bin_dir.mkdir(parents=True)
+    tool = bin_dir / "vzlist"
+    tool.write_text('#!/bin/sh\necho "simulated vzlist $*"\n')
+    tool.chmod(0o755)
+    return sshd_factory("hn1", bin_dir=bin_dir)
+
+
+@pytest.fixture
+async def make(node: SshdNode, tmp_path: Path) -> AsyncIterator[MakeTransport]:
+    made: list[ParamikoTransport] = []
+
+    def factory(target: SshdNode = node, *, known: KnownHosts | None = None, **spec: object) -> ParamikoTransport:
+        hosts = known or KnownHosts(target.known_hosts, tmp_path / "vztui_known_hosts")
+        options = {k: spec.pop(k) for k in ("keepalive_interval", "keepalive_count") if k in spec}
+        transport = ParamikoTransport(
+            target.spec(**spec), known_hosts=hosts, ssh_config=paramiko.SSHConfig(), use_agent=False, **options
+        )
+        made.append(transport)
+        return transport
+
+    yield factory
+    for transport in made:
+        await transport.close()
+
+
+async def test_run_returns_output_and_exit_code_and_connects_once(make: MakeTransport) -> None:
+    ssh = make()
+    assert ssh.link_status().state is LinkState.CONNECTING
+    result = await ssh.run(["sh", "-c", "echo out; echo err >&2; exit 7"])
+    assert (result.stdout, result.stderr, result.exit_code) == (b"out\n", b"err\n", 7)
+    assert ssh.link_status().state is LinkState.CONNECTED
+    conn = ssh._conn
+    await ssh.run(["true"])
+    assert ssh._conn is conn, "commands share one persistent connection"
+    assert conn is not None and isinstance(conn.sock, socket.socket)
+    assert conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY), "Nagle off: no 40 ms delayed-ACK stalls"
+
+
+async def test_shell_metacharacters_in_argv_arrive_literally(make: MakeTransport, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    hostile = ["a b", f"$(touch {marker})", f"`touch {marker}`", "; touch x", "it's", 'say "hi"', "*", "\\n", "$HOME"]
+    ssh = make()
+    result = await ssh.run(["printf", "%s\\n", *hostile])
+    assert result.stdout.decode().splitlines() == hostile
+    assert not marker.exists()
+
+
+async def test_remote_command_string_is_one_shlex_join(make: MakeTransport) -> None:
+    plain = make()
+    assert plain.remote_command(["vzctl", "set", "101", "--description", "a'b $x"], launch=Launch.EXEC) == shlex.join(
+        ["vzctl", "set", "101", "--description", "a'b $x"]
+    )
+    with_path = make(path="/opt/sim bin", sudo=True)
+    command = with_path.remote_command(["vzlist", "-a"])
+    words = shlex.split(command)
+    assert words[:5] == ["sudo", "-n", "--", "sh", "-c"]
+    assert words[6:] == ["vztui", "/opt/sim bin", "vzlist", "-a"]
+    assert command == shlex.join(words)
+
+
+async def test_spec_path_leads_the_remote_path(make: MakeTransport, node: SshdNode, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "vzlist").write_text('#!/bin/sh\necho "from spec.path $*"\n')
+    (other / "vzlist").chmod(0o755)
+    assert (await make().run(["vzlist", "-a"])).stdout == b"simulated vzlist -a\n"
+    assert (await make(path=str(other)).run(["vzlist", "-j"])).stdout == b"from spec.path -j\n"
+
+
+async def test_stdin_reaches_the_command(make: MakeTransport) -> None:
+    result = await make().run(["sh", "-c", "cat; echo done"], stdin=b"\x00binary\xff\nline")
+    assert result.stdout == b"\x00binary\xff\nlinedone\n"
+
+
+async def test_stream_yields_lines_live_then_exactly_one_exit_status(make: MakeTransport) -> None:
+    ssh = make()
+    events = []
+    start = time.monotonic()
+    async for event in ssh.stream(["sh", "-c", "echo one; sleep 0.5; echo two >&2; printf three; exit 4"]):
+        events.append((time.monotonic() - start, event))
+    lines = [(e.stream, e.text) for _, e in events if isinstance(e, OutputLine)]
+    assert lines == [(Stream.STDOUT, "one"), (Stream.STDERR, "two"), (Stream.STDOUT, "three")]
+    assert [e for _, e in events if isinstance(e, ExitStatus)] == [ExitStatus(4)]
+    assert isinstance(events[-1][1], ExitStatus)
+    assert events[0][0] < events[-1][0] - 0.3, "the first line arrived before the command finished"
+
+
+@pytest.mark.parametrize("pty", [False, True], ids=["pipes", "pty"])
+async def test_closing_the_stream_kills_the_remote_process(make: MakeTransport, pty: bool) -> None:
+    ssh = make()
+    argv = ["sh", "-c", "sleep 30 & echo $!; wait"]
+    async with contextlib.aclosing(ssh.stream(argv, pty=pty)) as events:
+        async for event in events:
+            assert isinstance(event, OutputLine)
+            pid = int(event.text)
+            assert _alive(pid)
+            break
+    assert await _gone(pid), "the remote sleep must die when the stream is closed"
+
+
+async def test_cancelling_the_consumer_task_kills_the_remote_process(make: MakeTransport) -> None:
+    ssh = make()
+    pids: list[int] = []
+
+    async def consume() -> None:
+        async with contextlib.aclosing(ssh.stream(["sh", "-c", "echo $$; exec sleep 30"])) as events:
+            async for event in events:
+                if isinstance(event, OutputLine):
+                    pids.append(int(event.text))
+
+    task = asyncio.create_task(consume())
+    while not pids:
+        await asyncio.sleep(0.02)
+    assert _alive(pids[0])
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await _gone(pids[0])
+
+
+async def test_pty_stream_has_a_terminal(make: MakeTransport) -> None:
+    events = [e async for e in make().stream(["sh", "-c", "test -t 1 && echo tty"], pty=True)]
+    assert [e.text for e in events if isinstance(e, OutputLine)] == ["tty"]
+    assert events[-1] == ExitStatus(0)
+
+
+async def test_run_timeout_kills_the_remote_command(make: MakeTransport, tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    ssh = make()
+    started = time.monotonic()
+    with pytest.raises(CommandTimeoutError):
+        await ssh.run(["sh", "-c", 'echo $$ > "$1"; exec sleep 30', "sh", str(pidfile)], timeout=0.8)
+    assert time.monotonic() - started < 3
+    assert await _gone(int(pidfile.read_text()))
+    assert (await ssh.run(["echo", "still usable"])).stdout == b"still usable\n"
+
+
+async def test_stream_timeout_ends_with_minus_one(make: MakeTransport) -> None:
+    events = [e async for e in make().stream(["sleep", "30"], timeout=0.5)]
+    assert len(events) == 1 and isinstance(events[0], ExitStatus)
+    assert events[0].exit_code == -1 and "timed out" in events[0].reason
+
+
+async def test_more_commands_than_channels_all_complete(make: MakeTransport) -> None:
+    ssh = make()
+    started = time.monotonic()
+    results = await asyncio.gather(*(ssh.run(["sh", "-c", f"sleep 0.4; echo {i}"]) for i in range(12)))
+    elapsed = time.monotonic() - started
+    assert [r.stdout for r in results] == [f"{i}\n".encode() for i in range(12)]
+    assert 0.8 <= elapsed < 4, "12 commands over 8 channels take two waves, not twelve"
+
+
+async def test_read_file_honours_root_prefix(make: MakeTransport, tmp_path: Path) -> None:
+    root = tmp_path / "noderoot"
+    (root / "proc" / "vz").mkdir(parents=True)
+    (root / "proc" / "vz" / "vestat").write_bytes(b"Version: 2.2\n")
+    ssh = make(root_prefix=str(root))
+    assert await ssh.read_file("/proc/vz/vestat") == b"Version: 2.2\n"
+    with pytest.raises(FileNotFoundError):
+        await ssh.read_file("/proc/user_beancounters")
+    assert "noderoot" not in ssh.remote_command(["vzlist"]), "commands are never rewritten"
+
+
+async def test_reconnects_after_sshd_restart(make: MakeTransport, node: SshdNode) -> None:
+    ssh = make()
+    assert (await ssh.run(["echo", "a"])).ok
+    node.restart()
+    deadline = time.monotonic() + 8
+    while True:
+        try:
+            result = await ssh.run(["echo", "b"])
+            break
+        except TransportError:
+            assert time.monotonic() < deadline, "no reconnect within 8 s"
+            await asyncio.sleep(0.1)
+    assert result.stdout == b"b\n"
+    assert ssh.link_status().state is LinkState.CONNECTED
+
+
+async def test_sshd_killed_mid_command_fails_fast_with_transport_error(make: MakeTransport, node: SshdNode) -> None:
+    ssh = make()
+    await ssh.run(["true"])
+    task = asyncio.create_task(ssh.run(["sleep", "30"], timeout=20))
+    await asyncio.sleep(0.3)
+    node.kill()
+    started = time.monotonic()
+    with pytest.raises(TransportError) as info:
+        await asyncio.wait_for(task, 5)
+    assert not isinstance(info.value, CommandTimeoutError)
+    assert time.monotonic() - started < 3
+    assert ssh.link_status().state is LinkState.RECONNECTING
+    with pytest.raises(TransportError):
+        await ssh.run(["true"], timeout=3)
+    assert ssh.link_status().state in (LinkState.RECONNECTING, LinkState.UNREACHABLE)
+    assert ssh.link_status().reason
+
+
+async def test_stream_cut_by_dead_sshd_ends_with_reason(make: MakeTransport, node: SshdNode) -> None:
+    ssh = make()
+    events = []
+    async for event in ssh.stream(["sh", "-c", "echo up; sleep 30"]):
+        events.append(event)
+        if isinstance(event, OutputLine):
+            node.kill()
+    assert isinstance(events[-1], ExitStatus) and events[-1].exit_code == -1
+    assert "lost" in events[-1].reason
+
+
+async def test_frozen_sshd_times_out_without_hanging(make: MakeTransport, node: SshdNode) -> None:
+    ssh = make(keepalive_interval=0.5, keepalive_count=2)
+    await ssh.run(["true"])
+    node.freeze()
+    try:
+        started = time.monotonic()
+        with pytest.raises(CommandTimeoutError):
+            await ssh.run(["echo", "x"], timeout=1.0)
+        assert time.monotonic() - started < 2.5
+        deadline = time.monotonic() + 5
+        while ssh.link_status().state is LinkState.CONNECTED and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert ssh.link_status().state is LinkState.RECONNECTING, "the silent node lost its connection"
+        with pytest.raises(TransportError):
+            await asyncio.wait_for(ssh.run(["true"], timeout=1.0), 8)
+    finally:
+        node.thaw()
+
+
+async def test_unknown_identity_is_an_authentication_error(make: MakeTransport, tmp_path: Path) -> None:
+    import subprocess
+
+    stranger = tmp_path / "stranger"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+    ssh = make(identity_file=str(stranger))
+    with pytest.raises(AuthenticationError, match="refused every key"):
+        await ssh.run(["true"])
+    assert ssh.link_status().state is LinkState.UNREACHABLE
+
+
+async def test_unreachable_port_reports_the_reason(make: MakeTransport) -> None:
+    from tests.sshd import free_port
+
+    ssh = make(port=free_port())
+    with pytest.raises(TransportError, match="refused"):
+        await ssh.run(["true"])
+    status = ssh.link_status()
+    assert status.state is LinkState.UNREACHABLE and "refused" in status.reason
+    with pytest.raises(TransportError, match="next attempt"):
+        await ssh.run(["true"])
+
+
+def test_run_interactive_returns_the_exit_code(node: SshdNode, tmp_path: Path) -> None:
+    ssh = ParamikoTransport(
+        node.spec(),
+        known_hosts=KnownHosts(node.known_hosts, tmp_path / "kh"),
+        ssh_config=paramiko.SSHConfig(),
+        use_agent=False,
+    )
+    read_fd, write_fd = os.pipe()
+    os.close(write_fd)
+    saved = os.dup(0)
+    os.dup2(read_fd, 0)
+    try:
+        assert ssh.run_interactive(["sh", "-c", "exit 3"]) == 3
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+        os.close(read_fd)
+        asyncio.run(ssh.close())
