@@ -7,6 +7,7 @@ re-rendered wholesale.
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -48,6 +49,9 @@ class NodeSnapshot:
     vestat: Mapping[int, VeStat] = field(default_factory=lambda: MappingProxyType({}))
     quota: Mapping[int, QuotaUsage] = field(default_factory=lambda: MappingProxyType({}))
     cpu_percent: Mapping[int, float] = field(default_factory=lambda: MappingProxyType({}))
+    started_at: Mapping[int, float] = field(default_factory=lambda: MappingProxyType({}))
+    """When each running CT started (epoch seconds, from vestat), stable between ticks: show uptime as
+    ``now - started_at[ctid]`` (``uptime()``); the poller leaves ``Container.uptime`` alone so it never churns."""
     meminfo: MemInfo | None = None
     loadavg: LoadAvg | None = None
     filesystems: tuple[FsUsage, ...] = ()
@@ -56,6 +60,13 @@ class NodeSnapshot:
     poll_duration: float = 0.0
     round_trips: int = 0
     """SSH round trips this tick took (the design promises 1)."""
+
+    def uptime(self, ctid: int, now: float | None = None) -> float | None:
+        """Seconds since CT ``ctid`` started, or None when it is not running (or not known)."""
+        started = self.started_at.get(ctid)
+        if started is None:
+            return None
+        return max(0.0, (time.time() if now is None else now) - started)
 
     @property
     def running_count(self) -> int:
