@@ -41,6 +41,11 @@ class NodeSpec:
     """Extra directories prepended to PATH for commands on this node (a real node needs none)."""
     connect_timeout: float = 10.0
     command_timeout: float = 60.0
+    ssh_options: tuple[str, ...] = ()
+    """Extra ``-o Key=Value`` options for the OpenSSH transport. A CentOS 6 sshd needs
+    ``HostKeyAlgorithms=+ssh-rsa``, ``PubkeyAcceptedAlgorithms=+ssh-rsa`` and
+    ``KexAlgorithms=+diffie-hellman-group14-sha1`` (see ``vztui.backend.transports.openssh.LEGACY_OPTIONS``).
+    """
 
     @property
     def address(self) -> str:
