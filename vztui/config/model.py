@@ -87,6 +87,8 @@ class NodeConfig:
     path: str = ""
     connect_timeout: float = 10.0
     command_timeout: float = 60.0
+    ssh_options: tuple[str, ...] = ()
+    """Extra ``-o Key=Value`` options for the OpenSSH transport (legacy CentOS 6 sshd: ssh-rsa, SHA-1 kex)."""
 
     def to_spec(self) -> NodeSpec:
         return NodeSpec(
@@ -105,6 +107,7 @@ class NodeConfig:
             path=self.path,
             connect_timeout=self.connect_timeout,
             command_timeout=self.command_timeout,
+            ssh_options=self.ssh_options,
         )
 
 

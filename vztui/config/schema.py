@@ -176,6 +176,18 @@ def _columns(value: tuple[str, ...]) -> tuple[str, ...]:
     return value
 
 
+_SSH_OPTION = re.compile(r"[A-Za-z][A-Za-z0-9]*=\S.*")
+
+
+def _ssh_options(value: tuple[str, ...]) -> tuple[str, ...]:
+    for option in value:
+        if not _SSH_OPTION.fullmatch(option):
+            raise BadValueError(
+                f'"{option}" is not an ssh option (expected Key=Value: "HostKeyAlgorithms=+ssh-rsa")'
+            )
+    return value
+
+
 _KEY_NAME = re.compile(r"[A-Za-z0-9_+\-]+|[^\s,]")
 
 
@@ -239,6 +251,7 @@ NODE_FIELDS: Mapping[str, Field] = {
     "path": Field("str", _search_path, "directories prepended to PATH on the node"),
     "connect_timeout": _CONNECT_TIMEOUT,
     "command_timeout": _COMMAND_TIMEOUT,
+    "ssh_options": Field("strlist", _ssh_options, "extra -o Key=Value options for the openssh transport"),
 }
 
 UI_FIELDS: Mapping[str, Field] = {
