@@ -1,0 +1,129 @@
+"""What changed between two snapshots of one node: changed fields per CT, appeared and vanished CTs, failcnt
+increases and near-limit resources.
+
+Cheap by construction: the poller reuses the previous tick's Container (and Beancounter) objects when nothing
+about them changed, so the common case is an identity check per CT; fields are compared only for CTs that were
+rebuilt. Near-limit findings are cached per Container object for the same reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import fields
+from types import MappingProxyType
+
+from vztui.backend.snapshot import (
+    NEAR_LIMIT_RATIO,
+    FailcntIncrease,
+    NearLimit,
+    NodeDelta,
+    NodeSnapshot,
+)
+from vztui.openvz.models import Beancounter, Container
+
+_CONTAINER_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Container) if f.name != "resources")
+
+NearCache = MutableMapping[int, tuple[Container, tuple[NearLimit, ...]]]
+"""ctid → (the Container object the findings were computed for, its near-limit findings)."""
+
+
+def compute_delta(prev: NodeSnapshot | None, cur: NodeSnapshot, *, near_cache: NearCache | None = None) -> NodeDelta:
+    """The delta from ``prev`` (None on the first tick: everything appeared) to ``cur``.
+
+    ``changed`` names Container fields, ``resources`` when any beancounter changed, and ``cpu_percent``.
+    ``near_limit`` is the complete current list (not only new entries), so a "failing now" view can show it as is.
+    Pass the same ``near_cache`` every tick of one node to skip recomputing unchanged CTs.
+    """
+    cache: NearCache = near_cache if near_cache is not None else {}
+    health_changed = prev is None or prev.health is not cur.health or prev.error != cur.error
+    near = _near_limits(cur, cache)
+    if prev is None:
+        return NodeDelta(
+            node=cur.node,
+            snapshot=cur,
+            appeared=frozenset(cur.containers),
+            health_changed=health_changed,
+            near_limit=near,
+        )
+    old = prev.containers
+    new = cur.containers
+    appeared = frozenset(ctid for ctid in new if ctid not in old)
+    vanished = frozenset(ctid for ctid in old if ctid not in new)
+    changed: dict[int, frozenset[str]] = {}
+    increases: list[FailcntIncrease] = []
+    old_cpu = prev.cpu_percent
+    new_cpu = cur.cpu_percent
+    for ctid, container in new.items():
+        before = old.get(ctid)
+        if before is None:
+            continue
+        names: list[str] = []
+        if before is not container:
+            names = _changed_fields(before, container)
+            if before.resources is not container.resources:
+                rising = _failcnt_increases(cur.node, ctid, before.resources, container.resources, cur.taken_at)
+                increases.extend(rising)
+        if old_cpu.get(ctid) != new_cpu.get(ctid):
+            names.append("cpu_percent")
+        if names:
+            changed[ctid] = frozenset(names)
+    return NodeDelta(
+        node=cur.node,
+        snapshot=cur,
+        appeared=appeared,
+        vanished=vanished,
+        changed=MappingProxyType(changed),
+        failcnt_increases=tuple(increases),
+        near_limit=near,
+        health_changed=health_changed,
+    )
+
+
+def _changed_fields(before: Container, after: Container) -> list[str]:
+    names = [name for name in _CONTAINER_FIELDS if getattr(before, name) != getattr(after, name)]
+    if before.resources is not after.resources and before.resources != after.resources:
+        names.append("resources")
+    return names
+
+
+def _failcnt_increases(
+    node: str,
+    ctid: int,
+    before: Mapping[str, Beancounter],
+    after: Mapping[str, Beancounter],
+    at: float,
+) -> Iterable[FailcntIncrease]:
+    for resource, bc in after.items():
+        old = before.get(resource)
+        if old is None or old is bc:
+            continue
+        if bc.failcnt > old.failcnt:
+            yield FailcntIncrease(node, ctid, resource, old.failcnt, bc.failcnt, at)
+
+
+def near_limits_of(node: str, container: Container) -> tuple[NearLimit, ...]:
+    """Every resource of ``container`` at or above NEAR_LIMIT_RATIO of its effective limit."""
+    found: list[NearLimit] = []
+    for resource, bc in container.resources.items():
+        ratio = bc.usage_ratio
+        if ratio is not None and ratio >= NEAR_LIMIT_RATIO:
+            found.append(NearLimit(node, container.ctid, resource, ratio))
+    return tuple(found)
+
+
+def _near_limits(snapshot: NodeSnapshot, cache: NearCache) -> tuple[NearLimit, ...]:
+    result: list[NearLimit] = []
+    live = snapshot.containers
+    for ctid, container in live.items():
+        hit = cache.get(ctid)
+        if hit is not None and hit[0] is container:
+            found = hit[1]
+        else:
+            found = near_limits_of(snapshot.node, container) if container.resources else ()
+            cache[ctid] = (container, found)
+        if found:
+            result.extend(found)
+    if len(cache) > len(live):
+        for ctid in [ctid for ctid in cache if ctid not in live]:
+            del cache[ctid]
+    return tuple(result)

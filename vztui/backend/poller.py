@@ -1,0 +1,213 @@
+"""One poller per node: a single task that polls, publishes, then sleeps ``spec.refresh`` and polls again.
+
+It never overlaps itself (the next poll is armed only after the previous one finished), so a slow node simply
+refreshes less often; a dead or hung one times out, keeps its last data marked STALE, and never delays other nodes.
+Each tick is exactly one transport round trip (the batch script); static facts are read at connect and on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from vztui.backend.assemble import SnapshotAssembler
+from vztui.backend.batch import new_nonce, poll_argv, split_sections
+from vztui.backend.delta import NearCache, compute_delta
+from vztui.backend.nodeinfo import read_node_info, vz_dir
+from vztui.backend.nodespec import NodeSpec
+from vztui.backend.snapshot import NodeDelta, NodeHealth, NodeSnapshot
+from vztui.backend.transport import Transport, TransportError
+from vztui.openvz.models import NodeInfo
+
+log = logging.getLogger(__name__)
+
+MIN_INTERVAL = 0.2
+
+
+class NodePoller:
+    """Polls one node. ``on_delta`` receives every new snapshot's delta (on the event loop)."""
+
+    def __init__(
+        self,
+        spec: NodeSpec,
+        transport: Transport,
+        *,
+        on_delta: Callable[[NodeDelta], None],
+        interval: float | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self.spec = spec
+        self.transport = transport
+        self._on_delta = on_delta
+        self.interval = max(MIN_INTERVAL, interval if interval is not None else spec.refresh)
+        self.timeout = timeout if timeout is not None else max(5.0, min(spec.command_timeout, 30.0))
+        self._assembler = SnapshotAssembler(spec.name)
+        self._near_cache: NearCache = {}
+        self._snapshot = NodeSnapshot(
+            node=spec.name, taken_at=0.0, health=NodeHealth.UNREACHABLE, error="not polled yet"
+        )
+        self._info: NodeInfo | None = None
+        self._info_problems: list[str] = []
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._paused = False
+        self._tick_done = asyncio.Condition()
+        self._ticks = 0
+        self._started = 0
+        self._forced = False
+        self._static_lock = asyncio.Lock()
+
+    # -- public ------------------------------------------------------------------------------------------------
+
+    @property
+    def node(self) -> str:
+        return self.spec.name
+
+    @property
+    def snapshot(self) -> NodeSnapshot:
+        return self._snapshot
+
+    @property
+    def info(self) -> NodeInfo | None:
+        return self._info
+
+    @property
+    def info_problems(self) -> list[str]:
+        return list(self._info_problems)
+
+    @property
+    def ticks(self) -> int:
+        return self._ticks
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name=f"poller-{self.node}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def set_paused(self, paused: bool) -> None:
+        self._paused = paused
+        if not paused:
+            self._wake.set()
+
+    def poke(self) -> None:
+        """Poll as soon as the current poll (if any) finished, instead of waiting for the interval."""
+        self._wake.set()
+
+    async def refresh(self) -> NodeSnapshot:
+        """Poll now (after any poll in flight, even while paused) and return the resulting snapshot."""
+        if self._task is None:
+            await self.poll_once()
+            return self._snapshot
+        target = self._started + 1
+        self._forced = True
+        self._wake.set()
+        async with self._tick_done:
+            await self._tick_done.wait_for(lambda: self._ticks >= target)
+        return self._snapshot
+
+    async def refresh_static(self) -> NodeInfo | None:
+        """Re-read vz.conf, samples, templates, hostname, kernel and vzctl version (one round trip)."""
+        async with self._static_lock:
+            try:
+                info, problems = await read_node_info(self.transport, self.spec.root_prefix, timeout=self.timeout)
+            except TransportError as exc:
+                self._info_problems = [f"static info: {exc.message}"]
+                return self._info
+            self._info, self._info_problems = info, problems
+            if problems:
+                log.warning("%s: static info incomplete: %s", self.node, "; ".join(problems))
+            return info
+
+    # -- the loop ----------------------------------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        if self._info is None:
+            await self.refresh_static()
+        while True:
+            if not self._paused or self._forced:
+                self._forced = False
+                await self.poll_once()
+            if self._forced:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+
+    async def poll_once(self) -> NodeDelta:
+        """One tick: one round trip, parse, merge, delta, publish."""
+        self._started += 1
+        delta = await self._poll()
+        async with self._tick_done:
+            self._ticks += 1
+            self._tick_done.notify_all()
+        try:
+            self._on_delta(delta)
+        except Exception:
+            log.exception("%s: delta listener failed", self.node)
+        return delta
+
+    async def _poll(self) -> NodeDelta:
+        prev = self._snapshot
+        previous = prev if prev.health is not NodeHealth.UNREACHABLE or prev.containers else None
+        nonce = new_nonce()
+        argv = poll_argv(self.spec.root_prefix, vz_dir(self._info, self.spec.root_prefix), nonce)
+        started = time.monotonic()
+        taken_at = time.time()
+        try:
+            result = await self.transport.run(argv, timeout=self.timeout)
+        except TransportError as exc:
+            return self._publish(self._failed(prev, f"poll failed: {exc.message}"), prev)
+        except OSError as exc:
+            return self._publish(self._failed(prev, f"poll failed: {exc}"), prev)
+        duration = time.monotonic() - started
+        sections = split_sections(result.stdout_text, result.stderr_text, nonce)
+        if not sections:
+            detail = result.stderr_text.strip().splitlines()
+            why = f"exit {result.exit_code}" + (f": {detail[-1]}" if detail else "")
+            return self._publish(self._failed(prev, f"poll output unusable ({why})"), prev)
+        snapshot = await asyncio.to_thread(
+            self._assembler.build,
+            sections,
+            prev=previous,
+            taken_at=taken_at,
+            info=self._info,
+            poll_duration=duration,
+            round_trips=1,
+        )
+        return self._publish(snapshot, previous)
+
+    def _failed(self, prev: NodeSnapshot, error: str) -> NodeSnapshot:
+        health = NodeHealth.STALE if prev.taken_at > 0 else NodeHealth.UNREACHABLE
+        if prev.health is not health or prev.error != error:
+            log.warning("%s: %s", self.node, error)
+        return NodeSnapshot(
+            node=prev.node,
+            taken_at=prev.taken_at,
+            health=health,
+            containers=prev.containers,
+            vestat=prev.vestat,
+            quota=prev.quota,
+            cpu_percent=prev.cpu_percent,
+            started_at=prev.started_at,
+            meminfo=prev.meminfo,
+            loadavg=prev.loadavg,
+            filesystems=prev.filesystems,
+            info=self._info or prev.info,
+            error=error,
+            poll_duration=0.0,
+            round_trips=1,
+        )
+
+    def _publish(self, snapshot: NodeSnapshot, prev: NodeSnapshot | None) -> NodeDelta:
+        delta = compute_delta(prev, snapshot, near_cache=self._near_cache)
+        self._snapshot = snapshot
+        return delta
