@@ -1,0 +1,142 @@
+"""Keep ``ROOT/proc`` current: regenerate every kernel file when it is older than ~0.5 s or the node changed.
+
+Called by the tool runner before and after every tool call and by the ``vztui-sim kernel`` ticker. Files are written
+to a temp name and renamed, so a reader (the poller over SSH, a ``cat``) never sees half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from vztui.sim.kernel import carry, procfs
+from vztui.sim.kernel.model import DiskFigures, KernelModel, NodeFigures, disk_figures
+from vztui.sim.node import CONF_DIR, SimNode
+from vztui.sim.state import STATE_FILE, NodeState
+
+MAX_AGE = 0.5
+STAMP = ".vzsim-stamp"
+
+
+def is_fresh(node: SimNode, now: float) -> bool:
+    """True when /proc was written less than MAX_AGE ago and after the last state or config change."""
+    try:
+        stamp = os.stat(node.root / "proc" / STAMP).st_mtime
+    except FileNotFoundError:
+        return False
+    if now - stamp >= MAX_AGE or stamp > now + 1:
+        return False
+    for path in (node.store.path, node.host(CONF_DIR)):
+        try:
+            if os.stat(path).st_mtime > stamp:
+                return False
+        except FileNotFoundError:
+            continue
+    return True
+
+
+def load_configs(node: SimNode, state: NodeState) -> dict[int, dict[str, str]]:
+    configs: dict[int, dict[str, str]] = {}
+    for ctid, runtime in state.cts.items():
+        if runtime.running or runtime.mounted:
+            conf = node.read_config(ctid)
+            if conf is not None:
+                configs[ctid] = conf
+    return configs
+
+
+def compute(node: SimNode, now: float | None = None) -> tuple[NodeFigures, NodeState, dict[int, dict[str, str]]]:
+    """The node's figures at ``now``, recording any regime change first (see ``carry``)."""
+    t = node.now() if now is None else now
+    state = node.read_state()
+    configs = load_configs(node, state)
+    if carry.needs_update(state, configs):
+        with node.transaction() as locked:
+            configs = load_configs(node, locked)
+            carry.update(node, locked, configs, t)
+            state = locked
+    return KernelModel(node).figures(state, t, configs), state, configs
+
+
+def quota_disks(
+    node: SimNode, state: NodeState, configs: dict[int, dict[str, str]], t: float
+) -> dict[int, tuple[str, DiskFigures]]:
+    """simfs CTs with quota on (running or mounted, DISK_QUOTA not "no"): what /proc/vz/vzquota lists."""
+    if node.vzconf_value("DISK_QUOTA", "yes") == "no":
+        return {}
+    disks: dict[int, tuple[str, DiskFigures]] = {}
+    for ctid, conf in configs.items():
+        if ctid == 0 or node.is_ploop(conf) or conf.get("DISK_QUOTA") == "no":
+            continue
+        runtime = state.cts.get(ctid)
+        if runtime and (runtime.running or runtime.mounted):
+            disks[ctid] = (node.ve_private(ctid, conf), disk_figures(node, ctid, conf, t))
+    return disks
+
+
+def refresh(node: SimNode, *, force: bool = False, now: float | None = None) -> bool:
+    """Rewrite ROOT/proc if stale; returns True when files were written."""
+    t = node.now() if now is None else now
+    if not force and is_fresh(node, t):
+        return False
+    if not node.root.is_dir():
+        return False
+    figures, state, configs = compute(node, t)
+    write_all(node, figures, quota_disks(node, state, configs, t))
+    return True
+
+
+def write_all(node: SimNode, fig: NodeFigures, disks: dict[int, tuple[str, DiskFigures]]) -> None:
+    proc = node.root / "proc"
+    files = {
+        "user_beancounters": procfs.user_beancounters(fig),
+        "bc/resources": procfs.bc_resources(fig),
+        "vz/veinfo": procfs.veinfo(fig),
+        "vz/vestat": procfs.vestat(fig),
+        "vz/vzquota": procfs.vzquota(disks),
+        "vz/version": procfs.vz_version(fig),
+        "fairsched": procfs.fairsched(fig),
+        "meminfo": procfs.meminfo(fig),
+        "loadavg": procfs.loadavg(fig),
+        "uptime": procfs.uptime(fig),
+        "stat": procfs.stat(fig),
+        "cpuinfo": procfs.cpuinfo(fig),
+        "version": procfs.version(fig),
+    }
+    if fig.host.vswap:
+        files["vz/vswap"] = ""
+    if fig.host.ploop:
+        files["vz/ploop_minor"] = ""
+    for ctid in fig.cts:
+        files[f"bc/{ctid}/resources"] = procfs.bc_ct_resources(fig, ctid)
+    suffix = f".{os.getpid()}.tmp"
+    made: set[Path] = set()
+    for name, text in files.items():
+        path = proc / name
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        tmp = path.with_name(path.name + suffix)
+        with open(tmp, "w", encoding="ascii") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    _drop_stale_bc_dirs(proc / "bc", set(fig.cts))
+    stamp = proc / STAMP
+    tmp = stamp.with_name(STAMP + suffix)
+    tmp.write_text(procfs.stamp(fig), encoding="ascii")
+    os.utime(tmp, (fig.t, fig.t))
+    os.replace(tmp, stamp)
+
+
+def _drop_stale_bc_dirs(bc: Path, running: set[int]) -> None:
+    try:
+        entries = os.listdir(bc)
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.isdigit() and int(entry) not in running:
+            shutil.rmtree(bc / entry, ignore_errors=True)
+
+
+__all__ = ["MAX_AGE", "STATE_FILE", "compute", "is_fresh", "refresh"]
