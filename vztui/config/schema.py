@@ -182,9 +182,7 @@ _SSH_OPTION = re.compile(r"[A-Za-z][A-Za-z0-9]*=\S.*")
 def _ssh_options(value: tuple[str, ...]) -> tuple[str, ...]:
     for option in value:
         if not _SSH_OPTION.fullmatch(option):
-            raise BadValueError(
-                f'"{option}" is not an ssh option (expected Key=Value: "HostKeyAlgorithms=+ssh-rsa")'
-            )
+            raise BadValueError(f'"{option}" is not an ssh option (expected Key=Value: "HostKeyAlgorithms=+ssh-rsa")')
     return value
 
 

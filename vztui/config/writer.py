@@ -95,13 +95,40 @@ def add_node(path: Path, name: str, values: Mapping[str, object], *, replace: bo
     return text
 
 
+def _is_comment_or_blank(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
 def remove_node_text(source: str, name: str) -> str:
-    document = tomlkit.parse(source)
-    nodes = document.get("nodes")
-    if nodes is None or name not in nodes:
+    """``source`` without ``[nodes.NAME]``: its header, keys and the comments glued above it go; comments that
+    introduce the next table stay. Falls back to tomlkit for nodes written as inline tables or dotted keys.
+    """
+    if name not in tomllib.loads(source).get("nodes", {}):
         raise KeyError(name)
-    del nodes[name]
-    return tomlkit.dumps(document)
+    lines = source.splitlines(keepends=True)
+    found = key_lines(source)
+    header = found.get(("nodes", name))
+    if header is None or not lines[header - 1].lstrip().startswith("["):
+        document = tomlkit.parse(source)
+        del document["nodes"][name]
+        return tomlkit.dumps(document)
+    start = header - 1
+    while start > 0 and lines[start - 1].strip().startswith("#"):
+        start -= 1
+    later = [line - 1 for line in found.values() if line > header and lines[line - 1].lstrip().startswith("[")]
+    end = min(later, default=len(lines))
+    while end > header and _is_comment_or_blank(lines[end - 1]):
+        end -= 1
+    if start == 0 or not lines[start - 1].strip():
+        while end < len(lines) and not lines[end].strip():
+            end += 1
+    text = "".join(lines[:start] + lines[end:])
+    if name in tomllib.loads(text).get("nodes", {}):
+        document = tomlkit.parse(text)
+        del document["nodes"][name]
+        text = tomlkit.dumps(document)
+    return text
 
 
 def remove_node(path: Path, name: str) -> str:
