@@ -255,6 +255,8 @@ class Journal:
             self._rotate_if_needed(len(data))
             if self._fd is None:
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                if _ends_torn(self.path):
+                    data = b"\n" + data  # a crash mid-write left half a line: never glue a record onto it
             view = memoryview(data)
             while view:
                 written = os.write(self._fd, view)
@@ -529,6 +531,19 @@ class Journal:
             if entry.state is OpState.INTERRUPTED and entry.ctids and not any(r.ok for r in entry.reconciled):
                 pending.append(entry)
         return pending
+
+
+def _ends_torn(path: Path) -> bool:
+    """True when the file's last byte is not a newline (the previous writer died mid-record)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() == 0:
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) != b"\n"
+    except OSError:
+        return False
 
 
 def _replace_outcome(entry: JournalEntry, state: OpState, reason: str, at: float) -> JournalEntry:
