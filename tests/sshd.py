@@ -31,9 +31,13 @@ BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LEGACY_SERVER_OPTIONS = {
     "HostKeyAlgorithms": "ssh-rsa",
     "KexAlgorithms": "diffie-hellman-group14-sha1",
-    "PubkeyAcceptedAlgorithms": "ssh-rsa",
 }
-"""What a CentOS 6 (OpenSSH 5.3) sshd offers: ssh-rsa (SHA-1) host keys and signatures, SHA-1 key exchange."""
+"""What a CentOS 6 (OpenSSH 5.3) sshd offers: only an ssh-rsa (SHA-1) host key and SHA-1 key exchange.
+
+User-key signatures are left alone: OpenSSH 9's sshd advertises rsa-sha2 in server-sig-algs whatever
+PubkeyAcceptedAlgorithms says, so restricting them here would fail a client that a real CentOS 6 sshd (which sends
+no server-sig-algs, so clients fall back to ssh-rsa) lets in.
+"""
 
 LEGACY_CLIENT_OPTIONS = (
     "HostKeyAlgorithms=+ssh-rsa",

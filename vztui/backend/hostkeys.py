@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import enum
 import functools
 import hashlib
@@ -18,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,7 +206,8 @@ def fetch_host_key(host: str, port: int = DEFAULT_PORT, *, timeout: float = 10.0
     """Ask a server for its host key without authenticating, for an explicit trust step (``vztui nodes trust``).
 
     Paramiko is tried first; a server paramiko cannot negotiate with (ssh-rsa/SHA-1 only, CentOS 6) is asked
-    through ``ssh-keyscan`` with the legacy algorithms enabled. Raises ``OSError`` when neither gets a key.
+    through the system ``ssh`` with the legacy algorithms enabled and authentication off. Raises ``OSError``
+    when neither gets a key.
     """
     import paramiko
 
@@ -227,16 +230,39 @@ def fetch_host_key(host: str, port: int = DEFAULT_PORT, *, timeout: float = 10.0
 
 
 def _keyscan(host: str, port: int, timeout: float) -> HostKey | None:
-    keyscan = shutil.which("ssh-keyscan")
-    if keyscan is None:
+    """Read a legacy server's key with the system ``ssh`` (ssh-keyscan cannot enable SHA-1 key exchange).
+
+    Every authentication method is off, so ssh stops after the key exchange with "Permission denied": the only
+    thing it does is record the host key in a throwaway file (accept-new), which is then read back.
+    """
+    ssh = shutil.which("ssh")
+    if ssh is None:
         return None
-    argv = [keyscan, "-p", str(port), "-T", str(max(1, int(timeout))), "-t", "rsa,ecdsa,ed25519", host]
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 5, check=False)
-    except (OSError, subprocess.TimeoutExpired):
+    with tempfile.TemporaryDirectory(prefix="vztui-scan-") as scratch:
+        scan_file = Path(scratch) / "known_hosts"
+        options = [
+            "BatchMode=yes",
+            "StrictHostKeyChecking=accept-new",
+            f"UserKnownHostsFile={scan_file}",
+            "GlobalKnownHostsFile=/dev/null",
+            "HashKnownHosts=no",
+            "PubkeyAuthentication=no",
+            "PasswordAuthentication=no",
+            "KbdInteractiveAuthentication=no",
+            "GSSAPIAuthentication=no",
+            "HostbasedAuthentication=no",
+            "HostKeyAlgorithms=+ssh-rsa",
+            "KexAlgorithms=+diffie-hellman-group14-sha1",
+            f"ConnectTimeout={max(1, round(timeout))}",
+        ]
+        argv = [ssh, "-F", "/dev/null", "-p", str(port), "-l", "vztui-keyscan"]
+        for option in options:
+            argv += ["-o", option]
+        argv += ["--", host, "true"]
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            subprocess.run(argv, capture_output=True, timeout=timeout + 5, check=False, stdin=subprocess.DEVNULL)
+        entries = _parse(scan_file.read_text()) if scan_file.exists() else []
+    if not entries:
         return None
-    for line in done.stdout.splitlines():
-        fields = line.split()
-        if len(fields) >= 3 and not line.startswith("#"):
-            return HostKey(fields[1], fields[2], fingerprint(fields[2]))
-    return None
+    entry = entries[0]
+    return HostKey(entry.key_type, entry.key_base64, fingerprint(entry.key_base64))

@@ -30,6 +30,10 @@ def create_transport(spec: NodeSpec, *, known_hosts: KnownHosts | None = None) -
     """The transport ``spec.transport`` names, not yet connected (SSH transports connect on first use)."""
     if spec.transport is TransportKind.LOCAL:
         return LocalTransport(spec)
+    if spec.transport is TransportKind.OPENSSH:
+        from vztui.backend.transports.openssh import OpenSshTransport
+
+        return OpenSshTransport(spec, known_hosts=known_hosts)
     from vztui.backend.transports.paramiko_ssh import ParamikoTransport
 
     return ParamikoTransport(spec, known_hosts=known_hosts)

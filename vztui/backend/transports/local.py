@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import pty
 import signal
@@ -27,11 +26,8 @@ from vztui.backend.transport import (
 )
 from vztui.backend.transports._command import SUDO_PREFIX, prefixed_path, read_error
 from vztui.backend.transports._lines import LineSplitter
+from vztui.backend.transports._process import READ_CHUNK, pump_lines, send_signal, terminate
 
-KILL_GRACE = 2.0
-"""Seconds between SIGTERM and SIGKILL when a command is cancelled or times out."""
-
-_READ_CHUNK = 65536
 _NOT_FOUND_EXIT = 127
 _NOT_EXECUTABLE_EXIT = 126
 
@@ -102,11 +98,11 @@ class LocalTransport(Transport):
         try:
             stdout, stderr = await asyncio.wait_for(proc.communicate(stdin), timeout)
         except TimeoutError:
-            await _terminate(proc)
+            await terminate(proc, group=True)
             raise CommandTimeoutError(self.node, f"{argv[0]} timed out after {timeout:g}s and was killed") from None
         finally:
             if proc.returncode is None:
-                _kill_group(proc.pid, signal.SIGKILL)
+                send_signal(proc, signal.SIGKILL, group=True)
             self._children.discard(proc)
         assert proc.returncode is not None
         return CommandResult(tuple(argv), proc.returncode, stdout, stderr, time.monotonic() - started)
@@ -125,8 +121,8 @@ class LocalTransport(Transport):
         assert proc.stdout is not None and proc.stderr is not None
         queue: asyncio.Queue[OutputLine | None] = asyncio.Queue()
         pumps = [
-            asyncio.create_task(_pump(proc.stdout, Stream.STDOUT, queue)),
-            asyncio.create_task(_pump(proc.stderr, Stream.STDERR, queue)),
+            asyncio.create_task(pump_lines(proc.stdout, Stream.STDOUT, queue)),
+            asyncio.create_task(pump_lines(proc.stderr, Stream.STDERR, queue)),
         ]
         deadline = time.monotonic() + timeout
         finished = False
@@ -136,7 +132,7 @@ class LocalTransport(Transport):
                 try:
                     item = await asyncio.wait_for(queue.get(), max(0.0, deadline - time.monotonic()))
                 except TimeoutError:
-                    await _terminate(proc)
+                    await terminate(proc, group=True)
                     yield ExitStatus(-1, f"timed out after {timeout:g}s; killed")
                     finished = True
                     return
@@ -147,7 +143,7 @@ class LocalTransport(Transport):
             try:
                 code = await asyncio.wait_for(proc.wait(), max(0.0, deadline - time.monotonic()))
             except TimeoutError:
-                await _terminate(proc)
+                await terminate(proc, group=True)
                 yield ExitStatus(-1, f"timed out after {timeout:g}s; killed")
                 finished = True
                 return
@@ -178,7 +174,7 @@ class LocalTransport(Transport):
 
         def readable() -> None:
             try:
-                data = os.read(master, _READ_CHUNK)
+                data = os.read(master, READ_CHUNK)
             except OSError:  # EIO once every slave fd is closed: the pty's way of saying EOF
                 data = b""
             if not data:
@@ -194,7 +190,7 @@ class LocalTransport(Transport):
                 try:
                     data = await asyncio.wait_for(queue.get(), max(0.0, deadline - time.monotonic()))
                 except TimeoutError:
-                    await _terminate(proc)
+                    await terminate(proc, group=True)
                     yield ExitStatus(-1, f"timed out after {timeout:g}s; killed")
                     finished = True
                     return
@@ -238,9 +234,9 @@ class LocalTransport(Transport):
 
     def _reap_in_background(self, proc: asyncio.subprocess.Process) -> None:
         """Kill an abandoned command without awaiting (callable from a generator's ``finally``); ``close`` waits."""
-        _kill_group(proc.pid, signal.SIGTERM)
+        send_signal(proc, signal.SIGTERM, group=True)
         try:
-            task = asyncio.get_running_loop().create_task(_terminate(proc))
+            task = asyncio.get_running_loop().create_task(terminate(proc, group=True))
         except RuntimeError:  # no loop any more (interpreter shutdown): the TERM above is all we can do
             return
         self._reapers.add(task)
@@ -256,7 +252,7 @@ class LocalTransport(Transport):
         self._since = time.time()
         for proc in list(self._children):
             if proc.returncode is None:
-                _kill_group(proc.pid, signal.SIGKILL)
+                send_signal(proc, signal.SIGKILL, group=True)
         self._children.clear()
         if self._reapers:
             await asyncio.gather(*self._reapers, return_exceptions=True)
@@ -265,31 +261,3 @@ class LocalTransport(Transport):
 def _read_bytes(path: str) -> bytes:
     with open(path, "rb") as handle:
         return handle.read()
-
-
-async def _pump(reader: asyncio.StreamReader, stream: Stream, queue: asyncio.Queue[OutputLine | None]) -> None:
-    splitter = LineSplitter(stream)
-    try:
-        while chunk := await reader.read(_READ_CHUNK):
-            for line in splitter.feed(chunk):
-                queue.put_nowait(line)
-        for line in splitter.flush():
-            queue.put_nowait(line)
-    finally:
-        queue.put_nowait(None)
-
-
-def _kill_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-async def _terminate(proc: asyncio.subprocess.Process) -> None:
-    """TERM the command's process group, KILL it if it is still there after the grace period, and reap it."""
-    _kill_group(proc.pid, signal.SIGTERM)
-    try:
-        await asyncio.wait_for(proc.wait(), KILL_GRACE)
-    except TimeoutError:
-        _kill_group(proc.pid, signal.SIGKILL)
-        await proc.wait()
-    _kill_group(proc.pid, signal.SIGKILL)

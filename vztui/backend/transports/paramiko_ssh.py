@@ -48,9 +48,9 @@ MAX_CHANNELS = 8
 """Concurrent channels per connection; OpenSSH's sshd allows 10 sessions (MaxSessions) per connection."""
 
 LEGACY_HINT = (
-    "the node's sshd only offers algorithms paramiko no longer implements (ssh-rsa host keys / SHA-1 key exchange, "
-    'typical of CentOS 6 nodes); set transport = "openssh" for this node (vztui then adds '
-    "HostKeyAlgorithms=+ssh-rsa, PubkeyAcceptedAlgorithms=+ssh-rsa and KexAlgorithms=+diffie-hellman-group14-sha1)"
+    "the node's sshd only offers algorithms paramiko 5 no longer implements (ssh-rsa host keys, SHA-1 key exchange: "
+    'a CentOS 6-era sshd). Use the system OpenSSH client for this node: transport = "openssh" with ssh_options = '
+    '["HostKeyAlgorithms=+ssh-rsa", "PubkeyAcceptedAlgorithms=+ssh-rsa", "KexAlgorithms=+diffie-hellman-group14-sha1"]'
 )
 
 _CHUNK = 65536
