@@ -43,7 +43,7 @@ class NodePoller:
         self.transport = transport
         self._on_delta = on_delta
         self.interval = max(MIN_INTERVAL, interval if interval is not None else spec.refresh)
-        self.timeout = timeout if timeout is not None else max(5.0, min(spec.command_timeout, 30.0))
+        self.timeout = timeout if timeout is not None else max(1.0, min(spec.command_timeout, 30.0))
         self._assembler = SnapshotAssembler(spec.name)
         self._near_cache: NearCache = {}
         self._snapshot = NodeSnapshot(
