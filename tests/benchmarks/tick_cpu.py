@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from vztui.backend.assemble import SnapshotAssembler  # noqa: E402
-from vztui.backend.batch import Section, new_nonce, poll_argv, split_sections  # noqa: E402
-from vztui.backend.delta import NearCache, compute_delta  # noqa: E402
-from vztui.backend.snapshot import NodeSnapshot  # noqa: E402
+from vztui.backend.assemble import SnapshotAssembler
+from vztui.backend.batch import Section, new_nonce, poll_argv, split_sections
+from vztui.backend.delta import NearCache, compute_delta
+from vztui.backend.snapshot import NodeSnapshot
 
 GOAL_MS = 50.0
 
