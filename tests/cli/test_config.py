@@ -109,6 +109,13 @@ def test_system_nodes_and_user_nodes_merge_key_by_key(tmp_path: Path) -> None:
     assert (config.nodes["hn1"].host, config.nodes["hn1"].user) == ("10.0.0.1", "me")
 
 
+def test_presets_keep_their_order_and_skip_nothing_silently(tmp_path: Path) -> None:
+    source = "[presets.small]\ndescription = 'tiny'\nswap = '256M'\nram = 256000000\nipadd = ''\ncpus = 1\n"
+    preset = _load(tmp_path, source).presets["small"]
+    assert preset.description == "tiny"
+    assert preset.params == (("swap", "256M"), ("ram", "256000000"), ("ipadd", ""), ("cpus", "1"))
+
+
 def test_keymap_and_ui(tmp_path: Path) -> None:
     config = _load(
         tmp_path, '[keymap]\nrefresh = ["ctrl+r", "f5"]\nfilter = "slash"\n[ui]\ncolumns = ["ctid", "name"]\n'
@@ -170,6 +177,15 @@ def test_keymap_and_ui(tmp_path: Path) -> None:
             "2: presets.small.ram: expected a string or an integer, got a boolean (true)",
         ),
         ("[presets.small]\ndescription = 1\n", "2: presets.small.description: expected a string, got an integer (1)"),
+        (
+            "[presets.small]\nram = 'lots'\n",
+            "2: presets.small.ram: vzctl would refuse it: Bad parameter for --ram: lots",
+        ),
+        ("[presets.small]\nbogus = 1\n", '2: presets.small.bogus: "bogus" is not a vzctl set option'),
+        (
+            "[presets.small]\nsave = 'yes'\n",
+            '2: presets.small.save: "save" is a flag of vzctl set, not a parameter a preset can carry',
+        ),
         ("[defaults]\nrefresh = \n", "2: invalid TOML: invalid value (column 11)"),
         ("a = 1\na = 2\n", "2: invalid TOML: cannot overwrite a value (column 6)"),
     ],
