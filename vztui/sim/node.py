@@ -102,6 +102,7 @@ class SimNode:
         self.store = StateStore(self.root)
         self._vzconf: dict[str, str] | None = None
         self._host: HostSpec | None = None
+        self._figures: Any = None
 
     def __repr__(self) -> str:
         return f"SimNode({str(self.root)!r})"
@@ -424,4 +425,16 @@ class SimNode:
         """Rewrite ROOT/proc from the kernel model if stale (older than ~0.5 s or the state changed)."""
         from vztui.sim.kernel.refresh import refresh
 
+        self._figures = None
         refresh(self, force=force)
+
+    def kernel_figures(self) -> Any:
+        """The kernel model's ``NodeFigures`` now (computed once per instance; ``refresh_proc`` renews it)."""
+        if self._figures is None:
+            from vztui.sim.kernel.refresh import compute
+
+            self._figures = compute(self)[0]
+        return self._figures
+
+    def remember_figures(self, figures: Any) -> None:
+        self._figures = figures

@@ -83,6 +83,7 @@ def refresh(node: SimNode, *, force: bool = False, now: float | None = None) -> 
     if not node.root.is_dir():
         return False
     figures, state, configs = compute(node, t)
+    node.remember_figures(figures)
     write_all(node, figures, quota_disks(node, state, configs, t))
     return True
 
@@ -108,8 +109,9 @@ def write_all(node: SimNode, fig: NodeFigures, disks: dict[int, tuple[str, DiskF
         files["vz/vswap"] = ""
     if fig.host.ploop:
         files["vz/ploop_minor"] = ""
-    for ctid in fig.cts:
+    for ctid, ct in fig.cts.items():
         files[f"bc/{ctid}/resources"] = procfs.bc_ct_resources(fig, ctid)
+        files[f"vz/fairsched/{ctid}/cpu.nr_cpus"] = f"{ct.cpus}\n"
     suffix = f".{os.getpid()}.tmp"
     made: set[Path] = set()
     for name, text in files.items():
@@ -122,6 +124,7 @@ def write_all(node: SimNode, fig: NodeFigures, disks: dict[int, tuple[str, DiskF
             handle.write(text)
         os.replace(tmp, path)
     _drop_stale_bc_dirs(proc / "bc", set(fig.cts))
+    _drop_stale_bc_dirs(proc / "vz" / "fairsched", set(fig.cts))
     stamp = proc / STAMP
     tmp = stamp.with_name(STAMP + suffix)
     tmp.write_text(procfs.stamp(fig), encoding="ascii")
