@@ -12,6 +12,10 @@ from vztui.cli.output import print_json, print_table
 def run(args: argparse.Namespace) -> int:
     config = load(args)
     nodes = list(config.nodes.values())
+    if args.names:
+        for node in nodes:
+            print(node.name)
+        return exitcodes.OK
     if args.json:
         print_json(nodes)
         return exitcodes.OK

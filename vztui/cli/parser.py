@@ -99,6 +99,8 @@ def _nodes_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     actions = nodes.add_subparsers(title="node commands", metavar="COMMAND")
     listing = _sub(actions, "list", "vztui.cli.nodes_list:run", "list the configured nodes")
     _json(listing)
+    for parser in (nodes, listing):
+        parser.add_argument("--names", action="store_true", help="print only the node names (for completion)")
 
     add = _sub(
         actions,
