@@ -441,19 +441,10 @@ class OperationQueue:
 
 
 def explain(argv: Sequence[str], exit_code: int) -> str:
-    """``exit 9 VZ_LOCKED: CT locked by another vzctl`` with the tool's own exit-code table."""
+    """``exit 9 (VZ_LOCKED): … `` from the tool's own exit-code table (vzctl, vzmigrate, vzquota …)."""
     from vztui.openvz.exitcodes import explain_exit
 
-    tool = argv[0].rsplit("/", 1)[-1] if argv else ""
-    info = explain_exit(tool, exit_code)
-    text = f"exit {exit_code}"
-    if info.name:
-        text += f" {info.name}"
-    if info.meaning:
-        text += f": {info.meaning}"
-    if info.hint:
-        text += f" ({info.hint})"
-    return text
+    return explain_exit(argv[0] if argv else "", exit_code).describe(exit_code)
 
 
 def _current_user() -> str:
