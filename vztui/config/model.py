@@ -115,6 +115,7 @@ class NodeConfig:
 class UiConfig:
     """``[ui]``: how the dashboard looks. Column ids are the container table's (checked by the UI when it starts)."""
 
+    cluster_name: str = "cluster"
     theme: str | None = None
     columns: tuple[str, ...] | None = None
     mouse: bool = True

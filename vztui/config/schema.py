@@ -253,6 +253,7 @@ NODE_FIELDS: Mapping[str, Field] = {
 }
 
 UI_FIELDS: Mapping[str, Field] = {
+    "cluster_name": Field("str", _nonempty, "name shown in the dashboard's header"),
     "theme": Field("str", _nonempty, "Textual theme name"),
     "columns": Field("strlist", _columns, "container table columns, in order"),
     "mouse": Field("bool", None, "enable mouse support"),
