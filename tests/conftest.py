@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
-from tests.sshd import SKIP_REASON, SSH_KEYGEN, SSHD, SshdFactory
+from tests.sshd import SKIP_REASON, SSH_KEYGEN, SSHD, SshdFactory, SshdNode
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +29,22 @@ def sshd_factory(ssh_keys_dir: Path, tmp_path: Path) -> Iterator[SshdFactory]:
         yield factory
     finally:
         factory.stop_all()
+
+
+@pytest.fixture
+def sshd_node(sshd_factory: SshdFactory) -> Callable[..., SshdNode]:
+    """``sshd_node(name, root)``: a real sshd serving one simulated node ROOT (``ROOT/bin`` first on PATH)."""
+
+    def start(name: str, root: Path, *, legacy: bool = False, options: dict[str, str] | None = None) -> SshdNode:
+        return sshd_factory(name, root=root, legacy=legacy, options=options)
+
+    return start
+
+
+@pytest.fixture
+def sshd_cluster(sshd_factory: SshdFactory) -> Callable[[Mapping[str, Path]], dict[str, SshdNode]]:
+    """``sshd_cluster(build_cluster(tmp, nodes=3).nodes)``: one real sshd per simulated node, by name.
+
+    Each ``SshdNode.spec()`` is a ready NodeSpec (paramiko, root_prefix = ROOT); its ``known_hosts`` file trusts it.
+    """
+    return sshd_factory.cluster

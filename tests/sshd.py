@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -110,6 +111,8 @@ class SshdNode:
     user_key: KeyPair
     bin_dir: Path | None
     options: dict[str, str]
+    root: Path | None = None
+    """A simulated node's ROOT: then ``bin_dir`` is ``ROOT/bin`` and ``spec()`` reads files under ROOT."""
     host: str = "127.0.0.1"
     user: str = field(default_factory=lambda: pwd.getpwuid(os.getuid()).pw_name)
     process: subprocess.Popen[bytes] | None = None
@@ -134,7 +137,10 @@ class SshdNode:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def spec(self, **overrides: object) -> NodeSpec:
-        """A NodeSpec reaching this sshd (paramiko unless ``transport=`` says otherwise)."""
+        """A NodeSpec reaching this sshd (paramiko unless ``transport=`` says otherwise).
+
+        For a simulated node, ``root_prefix`` is its ROOT, so ``/proc/...`` reads land in the simulator's tree.
+        """
         base = NodeSpec(
             name=self.name,
             host=self.host,
@@ -144,6 +150,7 @@ class SshdNode:
             transport=TransportKind.PARAMIKO,
             connect_timeout=5.0,
             command_timeout=10.0,
+            root_prefix=str(self.root) if self.root else "",
         )
         return replace(base, **overrides)  # type: ignore[arg-type]
 
@@ -254,11 +261,17 @@ class SshdFactory:
         name: str | None = None,
         *,
         bin_dir: Path | str | None = None,
+        root: Path | str | None = None,
         legacy: bool = False,
         options: dict[str, str] | None = None,
     ) -> SshdNode:
-        """Start one sshd. ``legacy=True`` makes it offer only ssh-rsa and diffie-hellman-group14-sha1."""
+        """Start one sshd. ``root``: a simulated node's ROOT (its ``bin/`` leads PATH, reads go under it).
+
+        ``legacy=True`` makes it offer only an ssh-rsa host key and diffie-hellman-group14-sha1.
+        """
         name = name or f"node{len(self.nodes) + 1}"
+        if root is not None and bin_dir is None:
+            bin_dir = Path(root) / "bin"
         directory = self._work_dir / name
         directory.mkdir(parents=True, exist_ok=True)
         host_key = self.key("host_rsa", "rsa") if legacy else self.key("host_ed25519", "ed25519")
@@ -270,11 +283,16 @@ class SshdFactory:
             host_key=host_key,
             user_key=user_key,
             bin_dir=Path(bin_dir) if bin_dir else None,
+            root=Path(root) if root else None,
             options={**(LEGACY_SERVER_OPTIONS if legacy else {}), **(options or {})},
         )
         node.start()
         self.nodes.append(node)
         return node
+
+    def cluster(self, roots: Mapping[str, Path]) -> dict[str, SshdNode]:
+        """One sshd per simulated node (``{name: ROOT}``, e.g. ``build_cluster(...).nodes``)."""
+        return {name: self(name, root=root) for name, root in roots.items()}
 
     def stop_all(self) -> None:
         for node in self.nodes:
