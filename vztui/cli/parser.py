@@ -182,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         subparsers,
         "failing",
         "vztui.cli.inventory:failing",
-        "containers whose beancounters fail or are at >= 90% of their barrier, worst first",
+        "containers whose beancounters fail or are at >= 90%% of their barrier, worst first",
         "With --window, the cluster is watched that long and failcnt increases in that time are reported too.\n",
     )
     failing.add_argument("--window", type=float, default=0.0, metavar="SEC", help="watch for failcnt increases")
