@@ -125,7 +125,10 @@ def _parse_shortopts(spec: str) -> dict[str, bool]:
     for pos, char in enumerate(spec):
         if char == ":":
             continue
-        letters[char] = spec[pos + 1 : pos + 2] == ":"
+        # "x::" (an optional argument, only ever attached) is scanned like a flag.
+        letters[char] = spec[pos + 1 : pos + 3] == ":" or (
+            spec[pos + 1 : pos + 2] == ":" and spec[pos + 2 : pos + 3] != ":"
+        )
     return letters
 
 
