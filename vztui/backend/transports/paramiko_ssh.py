@@ -397,9 +397,15 @@ class ParamikoTransport(Transport):
                 raise
             return channel
 
+        future = asyncio.get_running_loop().run_in_executor(self._pool, open_channel)
         try:
-            channel = await asyncio.wait_for(self._in_pool(open_channel), timeout + 1)
+            channel = await asyncio.wait_for(asyncio.shield(future), timeout + 1)
+        except asyncio.CancelledError:
+            # Abandoned mid-open: a channel that opens after all must not run on with nobody reading it.
+            future.add_done_callback(self._close_late_channel)
+            raise
         except (paramiko.SSHException, EOFError, OSError, TimeoutError) as exc:
+            future.add_done_callback(self._close_late_channel)
             reason = str(exc) or type(exc).__name__
             if not conn.is_active() or isinstance(exc, TimeoutError):
                 self._drop(conn, f"connection lost: {reason}")
@@ -407,6 +413,10 @@ class ParamikoTransport(Transport):
             raise TransportError(self.node, f"the node refused a new channel: {reason}") from exc
         self._last_used = time.monotonic()
         return conn, channel
+
+    def _close_late_channel(self, future: asyncio.Future[paramiko.Channel]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self._in_pool_later(future.result().close)
 
     async def _exit_code(self, conn: paramiko.Transport, channel: paramiko.Channel, deadline: float) -> int:
         """The exit status after EOF; raises TransportError if the connection died first, TimeoutError if late."""
@@ -507,7 +517,10 @@ class ParamikoTransport(Transport):
         async with self._channels:
             self._active += 1
             try:
-                conn, channel = await asyncio.wait_for(self._open(command, pty=pty), timeout)
+                try:
+                    conn, channel = await asyncio.wait_for(self._open(command, pty=pty), timeout)
+                except TimeoutError:
+                    raise CommandTimeoutError(self.node, f"{argv[0]}: could not start within {timeout:g}s") from None
                 pump = _ChannelPump(channel)
                 pump.start()
                 splitters = {s: LineSplitter(s) for s in Stream}
