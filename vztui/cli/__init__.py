@@ -7,6 +7,7 @@ reach the terminal for a usage or configuration problem (exit 2) and maps everyt
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -45,3 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `vztui ls | head`: the reader left; not an error worth a message.
         sys.stderr.close()
         return exitcodes.OK
+    except Exception as error:
+        if os.environ.get("VZTUI_DEBUG"):
+            raise
+        print(f"vztui: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        print("vztui: this is a bug; run again with VZTUI_DEBUG=1 for the traceback and report it", file=sys.stderr)
+        return exitcodes.FAILED

@@ -65,7 +65,9 @@ def _common_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         help="use a simulated cluster instead of the configured nodes",
     )
     group.add_argument("--nodes", type=int, metavar="N", default=default(3), help="demo: number of nodes")
-    group.add_argument("--cts", type=int, metavar="M", default=default(None), help="demo: containers in total")
+    group.add_argument(
+        "--cts", type=int, metavar="M", default=default(None), help="demo: containers per node (default: the story)"
+    )
     group.add_argument("--seed", type=int, metavar="S", default=default(0), help="demo: random seed")
 
 
