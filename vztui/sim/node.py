@@ -103,6 +103,7 @@ class SimNode:
         self._vzconf: dict[str, str] | None = None
         self._host: HostSpec | None = None
         self._figures: Any = None
+        self._configs: dict[int, tuple[tuple[int, int, int], dict[str, str]]] = {}
 
     def __repr__(self) -> str:
         return f"SimNode({str(self.root)!r})"
@@ -219,11 +220,27 @@ class SimNode:
             return None
 
     def read_config(self, ctid: int) -> dict[str, str] | None:
+        """The parsed config (cached per instance while the file's mtime is unchanged; do not mutate it)."""
+        path = self.host(self.conf_path(ctid))
+        try:
+            info = os.stat(path)
+            stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        except FileNotFoundError:
+            self._configs.pop(ctid, None)
+            return None
+        cached = self._configs.get(ctid)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
         text = self.read_config_text(ctid)
-        return None if text is None else parse_shell_conf(text)
+        if text is None:
+            return None
+        values = parse_shell_conf(text)
+        self._configs[ctid] = (stamp, values)
+        return values
 
     def write_config_text(self, ctid: int, text: str) -> None:
         """Replace ``<ctid>.conf`` atomically (``<file>.tmp`` then rename, as vzctl does)."""
+        self._configs.pop(ctid, None)
         self.atomic_write(self.host(self.conf_path(ctid)), text)
 
     def config_exists(self, ctid: int) -> bool:

@@ -7,6 +7,8 @@ other unset parameter is unlimited, as the kernel leaves it.
 
 from __future__ import annotations
 
+import functools
+
 from vztui.openvz.errors import ParseError
 from vztui.openvz.resources import RESOURCES
 from vztui.openvz.units import INT_MAX, LONG_MAX, parse_barrier_limit
@@ -17,7 +19,26 @@ _ALIASES = {"dcachesize": "DCACHE", "numiptent": "IPTENTRIES"}
 
 
 def config_bounds(conf: dict[str, str]) -> Bounds:
-    """``resource → (barrier, limit)`` for all 21 accounted resources."""
+    """``resource → (barrier, limit)`` for all 21 accounted resources (a fresh dict each call)."""
+    key = tuple(conf.get(name, "") for name in _KEYS)
+    return dict(_bounds_for(key))
+
+
+_KEYS = (
+    *(spec.config_key for spec in RESOURCES.values()),
+    "DCACHE",
+    "IPTENTRIES",
+    "VM_OVERCOMMIT",
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bounds_for(key: tuple[str, ...]) -> Bounds:
+    conf = {name: value for name, value in zip(_KEYS, key, strict=True) if value}
+    return _compute_bounds(conf)
+
+
+def _compute_bounds(conf: dict[str, str]) -> Bounds:
     bounds: Bounds = {}
     explicit: set[str] = set()
     for name, spec in RESOURCES.items():
@@ -61,6 +82,7 @@ def effective_bound(barrier: int, limit: int) -> int:
     return limit
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse(raw: str, unit: object) -> tuple[int, int] | None:
     try:
         return parse_barrier_limit(raw, unit=unit)  # type: ignore[arg-type]

@@ -66,32 +66,50 @@ def host_beancounters(fig: NodeFigures) -> dict[str, tuple[int, int, int, int, i
     return totals
 
 
-def _blocks(fig: NodeFigures, order: tuple[str, ...], *, dummies: bool) -> list[str]:
+def ct_rows(fig: NodeFigures) -> dict[int, dict[str, str]]:
+    """Each running CT's rows (uid column blank), rendered once and shared by the three beancounter files."""
+    blank = " " * 10
+    return {
+        ctid: {name: _row(blank, name, values) for name, values in ct.beancounters.items()}
+        for ctid, ct in fig.cts.items()
+    }
+
+
+_DUMMY_ROW = _row("", "dummy", _DUMMY)
+
+
+def _blocks(fig: NodeFigures, rows: dict[int, dict[str, str]], order: tuple[str, ...], *, dummies: bool) -> list[str]:
     lines: list[str] = []
     host = host_beancounters(fig)
-    blocks = [(str(ctid), fig.cts[ctid].beancounters) for ctid in fig.order] + [("0", host)]
-    for uid, values in blocks:
+    host_rows = {name: _row("", name, values) for name, values in host.items()}
+    blocks = [(str(ctid), rows[ctid]) for ctid in fig.order] + [("0", host_rows)]
+    for uid, block in blocks:
         first = True
         for name in order:
-            row = _DUMMY if name == "dummy" else values[name]
-            if name == "dummy" and not dummies:
-                continue
-            lines.append(_row(f"{uid}:" if first else "", name, row))
-            first = False
+            if name == "dummy":
+                if not dummies:
+                    continue
+                line = _DUMMY_ROW
+            else:
+                line = block[name]
+            if first:
+                line = f"{uid + ':':>10}" + line[10:]
+                first = False
+            lines.append(line)
     return lines
 
 
-def user_beancounters(fig: NodeFigures) -> str:
-    return "\n".join(["Version: 2.5", BC_HEADER, *_blocks(fig, USER_BEANCOUNTERS_ORDER, dummies=True)]) + "\n"
+def user_beancounters(fig: NodeFigures, rows: dict[int, dict[str, str]]) -> str:
+    return "\n".join(["Version: 2.5", BC_HEADER, *_blocks(fig, rows, USER_BEANCOUNTERS_ORDER, dummies=True)]) + "\n"
 
 
-def bc_resources(fig: NodeFigures) -> str:
-    return "\n".join(["Version: 2.5", BC_HEADER, *_blocks(fig, BC_RESOURCES_ORDER, dummies=False)]) + "\n"
+def bc_resources(fig: NodeFigures, rows: dict[int, dict[str, str]]) -> str:
+    return "\n".join(["Version: 2.5", BC_HEADER, *_blocks(fig, rows, BC_RESOURCES_ORDER, dummies=False)]) + "\n"
 
 
-def bc_ct_resources(fig: NodeFigures, ctid: int) -> str:
-    values = fig.cts[ctid].beancounters
-    return "".join(_row("", name, values[name]) + "\n" for name in BC_RESOURCES_ORDER)
+def bc_ct_resources(rows: dict[int, dict[str, str]], ctid: int) -> str:
+    block = rows[ctid]
+    return "".join(block[name] + "\n" for name in BC_RESOURCES_ORDER)
 
 
 def veinfo(fig: NodeFigures) -> str:

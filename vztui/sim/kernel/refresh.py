@@ -16,7 +16,10 @@ from vztui.sim.node import CONF_DIR, SimNode
 from vztui.sim.state import STATE_FILE, NodeState
 
 MAX_AGE = 0.5
+PER_CT_MAX_AGE = 2.0
+"""Per-CT files (bc/<id>/resources, fairsched/<id>/cpu.nr_cpus) are rewritten at least this often by tool calls."""
 STAMP = ".vzsim-stamp"
+CT_STAMP = ".vzsim-stamp-ct"
 
 
 def is_fresh(node: SimNode, now: float) -> bool:
@@ -76,23 +79,47 @@ def quota_disks(
 
 
 def refresh(node: SimNode, *, force: bool = False, now: float | None = None) -> bool:
-    """Rewrite ROOT/proc if stale; returns True when files were written."""
+    """Rewrite ROOT/proc if stale; returns True when files were written.
+
+    A tool call (``force=False``) rewrites the per-CT files only when the node changed or they are older than
+    PER_CT_MAX_AGE, which keeps a 200-CT node's tool start-up cheap; the ticker (``force=True``) rewrites all.
+    """
     t = node.now() if now is None else now
     if not force and is_fresh(node, t):
         return False
     if not node.root.is_dir():
         return False
+    per_ct = force or not _per_ct_fresh(node, t)
     figures, state, configs = compute(node, t)
     node.remember_figures(figures)
-    write_all(node, figures, quota_disks(node, state, configs, t))
+    write_all(node, figures, quota_disks(node, state, configs, t), per_ct=per_ct)
     return True
 
 
-def write_all(node: SimNode, fig: NodeFigures, disks: dict[int, tuple[str, DiskFigures]]) -> None:
+def _per_ct_fresh(node: SimNode, now: float) -> bool:
+    try:
+        stamp = os.stat(node.root / "proc" / CT_STAMP).st_mtime
+    except FileNotFoundError:
+        return False
+    if now - stamp >= PER_CT_MAX_AGE:
+        return False
+    for path in (node.store.path, node.host(CONF_DIR)):
+        try:
+            if os.stat(path).st_mtime > stamp:
+                return False
+        except FileNotFoundError:
+            continue
+    return True
+
+
+def write_all(
+    node: SimNode, fig: NodeFigures, disks: dict[int, tuple[str, DiskFigures]], *, per_ct: bool = True
+) -> None:
     proc = node.root / "proc"
+    rows = procfs.ct_rows(fig)
     files = {
-        "user_beancounters": procfs.user_beancounters(fig),
-        "bc/resources": procfs.bc_resources(fig),
+        "user_beancounters": procfs.user_beancounters(fig, rows),
+        "bc/resources": procfs.bc_resources(fig, rows),
         "vz/veinfo": procfs.veinfo(fig),
         "vz/vestat": procfs.vestat(fig),
         "vz/vzquota": procfs.vzquota(disks),
@@ -109,9 +136,10 @@ def write_all(node: SimNode, fig: NodeFigures, disks: dict[int, tuple[str, DiskF
         files["vz/vswap"] = ""
     if fig.host.ploop:
         files["vz/ploop_minor"] = ""
-    for ctid, ct in fig.cts.items():
-        files[f"bc/{ctid}/resources"] = procfs.bc_ct_resources(fig, ctid)
-        files[f"vz/fairsched/{ctid}/cpu.nr_cpus"] = f"{ct.cpus}\n"
+    if per_ct:
+        for ctid, ct in fig.cts.items():
+            files[f"bc/{ctid}/resources"] = procfs.bc_ct_resources(rows, ctid)
+            files[f"vz/fairsched/{ctid}/cpu.nr_cpus"] = f"{ct.cpus}\n"
     suffix = f".{os.getpid()}.tmp"
     made: set[Path] = set()
     for name, text in files.items():
@@ -123,13 +151,17 @@ def write_all(node: SimNode, fig: NodeFigures, disks: dict[int, tuple[str, DiskF
         with open(tmp, "w", encoding="ascii") as handle:
             handle.write(text)
         os.replace(tmp, path)
-    _drop_stale_bc_dirs(proc / "bc", set(fig.cts))
-    _drop_stale_bc_dirs(proc / "vz" / "fairsched", set(fig.cts))
-    stamp = proc / STAMP
-    tmp = stamp.with_name(STAMP + suffix)
-    tmp.write_text(procfs.stamp(fig), encoding="ascii")
-    os.utime(tmp, (fig.t, fig.t))
-    os.replace(tmp, stamp)
+    stamps = [STAMP]
+    if per_ct:
+        _drop_stale_bc_dirs(proc / "bc", set(fig.cts))
+        _drop_stale_bc_dirs(proc / "vz" / "fairsched", set(fig.cts))
+        stamps.append(CT_STAMP)
+    for name in stamps:
+        stamp = proc / name
+        tmp = stamp.with_name(name + suffix)
+        tmp.write_text(procfs.stamp(fig), encoding="ascii")
+        os.utime(tmp, (fig.t, fig.t))
+        os.replace(tmp, stamp)
 
 
 def _drop_stale_bc_dirs(bc: Path, running: set[int]) -> None:
