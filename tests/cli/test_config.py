@@ -181,6 +181,10 @@ def test_keymap_and_ui(tmp_path: Path) -> None:
             "[presets.small]\nram = 'lots'\n",
             "2: presets.small.ram: vzctl would refuse it: Bad parameter for --ram: lots",
         ),
+        (
+            "[presets.small]\nram = 100\n",
+            "2: presets.small.ram: '100' is less than 1M; did you forget the suffix (e.g. 512M)?",
+        ),
         ("[presets.small]\nbogus = 1\n", '2: presets.small.bogus: "bogus" is not a vzctl set option'),
         (
             "[presets.small]\nsave = 'yes'\n",

@@ -31,7 +31,20 @@ def preset_param(option: str, value: object) -> str:
         parse_set_args([f"--{option}", text])
     except SetParamError as error:
         raise BadValueError(f"vzctl would refuse it: {error.message.strip()}") from None
+    _strict(option, text)
     return text
+
+
+def _strict(option: str, text: str) -> None:
+    """vztui's own validators, stricter than vzctl (``ram = "100"`` is 100 bytes: surely a missing suffix)."""
+    from vztui.openvz.resources import RESOURCES
+    from vztui.openvz.validate import validate_form
+
+    key = f"ubc.{option}" if option in RESOURCES else option
+    _, errors = validate_form({key: text})
+    for error in errors:
+        if error.message != "is not a settable field":
+            raise BadValueError(error.message)
 
 
 def builtin_presets() -> Mapping[str, PresetConfig]:
