@@ -17,16 +17,17 @@ SUDO_PREFIX: tuple[str, ...] = ("sudo", "-n", "--")
 WRAPPER_NAME = "vztui"
 """``$0`` of the wrapper script, so ``ps`` on the node shows who started it."""
 
-# $1 is the PATH prefix ("" for none), the rest is the argv. The command runs in its own session (setsid) with
-# stdin from /dev/null; the watchdog reads the channel's stdin, which only reaches EOF when vztui closes the
-# channel (cancel, timeout, lost connection), and then kills the command's whole process group: TERM, then
-# KILL two seconds later. When the command ends on its own the watchdog is dismissed before it can fire.
+# $1 is the PATH prefix ("" for none), the rest is the argv. The command runs in the background with stdin from
+# /dev/null; the watchdog reads the channel's stdin, which only reaches EOF when vztui closes the channel (cancel,
+# timeout, lost connection), and then kills the whole process group, itself spared until last: TERM, then KILL two
+# seconds later. sshd starts every session in a new session and process group (setsid), so the group is exactly
+# this command and what it spawned. When the command ends on its own the watchdog is dismissed before it can fire.
 WATCHDOG_SCRIPT = """\
 [ -z "$1" ] || PATH=$1:$PATH; shift
 exec 3<&0
-setsid "$@" </dev/null 3<&- &
+"$@" </dev/null 3<&- &
 c=$!
-{ cat >/dev/null; trap '' TERM; kill -s TERM -- "-$c" && sleep 2 && kill -s KILL -- "-$c"; } <&3 >/dev/null 2>&1 &
+{ while read -r _; do :; done; trap '' TERM; kill -s TERM 0; sleep 2; kill -s KILL 0; } <&3 >/dev/null 2>&1 &
 w=$!
 exec 3<&-
 wait "$c"
