@@ -12,9 +12,8 @@ import dataclasses
 from collections.abc import Callable, Sequence
 
 from vztui.openvz.conf import save_config
-from vztui.openvz.errors import ParseError
 from vztui.openvz.setparams import SetParamError, SetRequest, parse_create_args
-from vztui.openvz.units import Unit, parse_barrier_limit
+from vztui.openvz.setvalues import BadValueError, parse_twoul_sfx
 from vztui.sim.node import GLOBAL_CONF
 from vztui.sim.shconf import expand_veid, parse_shell_conf
 from vztui.sim.vzctl import fsops
@@ -207,9 +206,14 @@ def _diskspace(request: SetRequest, inv: Invocation) -> int:
     raw = inv.conf.get("DISKSPACE") or inv.node.vzconf.get("DISKSPACE", "")
     if not raw:
         return 0
+    return disk_limit_kib(raw)
+
+
+def disk_limit_kib(raw: str) -> int:
+    """The hard limit of a DISKSPACE value in KiB as vzctl reads it (suffixes divided and truncated); 0 if bad."""
     try:
-        return parse_barrier_limit(raw, unit=Unit.KIB)[1]
-    except ParseError:
+        return parse_twoul_sfx(raw, 1024, allow_unlimited=True)[1]
+    except BadValueError:
         return 0
 
 

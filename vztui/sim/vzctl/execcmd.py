@@ -96,13 +96,9 @@ def shell_context(inv: Invocation, *, login: bool = False) -> ShellContext:
     context.processes = _processes(numproc)
     disk = inv.value("DISKSPACE", "")
     if disk:
-        from vztui.openvz.errors import ParseError
-        from vztui.openvz.units import Unit, parse_barrier_limit
+        from vztui.sim.vzctl.create import disk_limit_kib
 
-        try:
-            _soft, hard = parse_barrier_limit(disk, unit=Unit.KIB)
-        except ParseError:
-            hard = 0
+        hard = disk_limit_kib(disk)
         context.disk_total_kb = hard
         context.disk_used_kb = hard // 5
     return context

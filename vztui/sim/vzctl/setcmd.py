@@ -269,14 +269,10 @@ def _resize(inv: Invocation, request: SetRequest, running: bool) -> None:
 
 
 def _old_diskspace_kib(inv: Invocation) -> int:
-    from vztui.openvz.errors import ParseError
-    from vztui.openvz.units import Unit, parse_barrier_limit
+    from vztui.sim.vzctl.create import disk_limit_kib
 
     raw = inv.value("DISKSPACE", "")
-    try:
-        return parse_barrier_limit(raw, unit=Unit.KIB)[1] if raw else 0
-    except ParseError:
-        return 0
+    return disk_limit_kib(raw) if raw else 0
 
 
 def _live_changes(inv: Invocation, request: SetRequest, values: dict[str, str]) -> LiveChanges:
