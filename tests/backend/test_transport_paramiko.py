@@ -280,6 +280,25 @@ async def test_frozen_sshd_times_out_without_hanging(make: MakeTransport, node: 
         node.thaw()
 
 
+async def test_sshd_frozen_mid_stream_ends_it_by_keepalive_not_by_its_long_timeout(
+    make: MakeTransport, node: SshdNode
+) -> None:
+    ssh = make(keepalive_interval=0.4, keepalive_count=2)
+    events = []
+    try:
+        started = 0.0
+        async for event in ssh.stream(["sh", "-c", "echo up; sleep 30"], timeout=60):
+            events.append(event)
+            if isinstance(event, OutputLine):
+                node.freeze()
+                started = time.monotonic()
+        assert time.monotonic() - started < 4
+    finally:
+        node.thaw()
+    assert isinstance(events[-1], ExitStatus) and events[-1].exit_code == -1
+    assert "lost" in events[-1].reason
+
+
 async def test_unknown_identity_is_an_authentication_error(make: MakeTransport, tmp_path: Path) -> None:
     import subprocess
 

@@ -344,8 +344,11 @@ class ParamikoTransport(Transport):
         """The connection died under us: drop it and report RECONNECTING (the next command reconnects)."""
         conn, self._conn = self._conn, None
         if conn is not None:
-            conn.close()
-        self._close_jumps()
+            # Transport.close() joins paramiko's thread: never on the event loop.
+            self._in_pool_later(conn.close)
+        jumps, self._jumps = self._jumps, []
+        for jump in jumps:
+            self._in_pool_later(jump.close)
         if self._status.state is LinkState.CONNECTED:
             self._status = LinkStatus(LinkState.RECONNECTING, time.time(), reason)
 
