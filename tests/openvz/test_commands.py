@@ -39,7 +39,7 @@ def test_lifecycle() -> None:
 def test_bad_ctids_never_produce_an_argv(ctid: object) -> None:
     for builder in (c.vzctl_start, c.vzctl_stop, c.vzctl_destroy, c.vzctl_status):
         with pytest.raises(ValidationError):
-            builder(ctid)  # type: ignore[operator]
+            builder(ctid)  # type: ignore[arg-type]
 
 
 def test_create_in_the_seed_shape_parses_as_vzctl_create() -> None:
