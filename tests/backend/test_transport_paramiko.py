@@ -122,6 +122,19 @@ async def test_spec_path_leads_the_remote_path(make: MakeTransport, node: SshdNo
     assert (await make(path=str(other)).run(["vzlist", "-j"])).stdout == b"from spec.path -j\n"
 
 
+async def test_sudo_mode_runs_everything_through_sudo_n(make: MakeTransport, tmp_path: Path) -> None:
+    # A stand-in sudo first on PATH: it insists on exactly `-n --` and marks the environment, then runs the rest.
+    (tmp_path / "root" / "bin" / "sudo").write_text(
+        '#!/bin/sh\n[ "$1" = -n ] && [ "$2" = -- ] || exit 99\nshift 2\nVIA_SUDO=yes exec "$@"\n'
+    )
+    (tmp_path / "root" / "bin" / "sudo").chmod(0o755)
+    (tmp_path / "f").write_text("secret\n")
+    ssh = make(sudo=True)
+    assert (await ssh.run(["sh", "-c", 'echo "$VIA_SUDO"'])).stdout == b"yes\n"
+    assert (await ssh.run(["sh", "-c", 'echo "$VIA_SUDO"'], stdin=b"")).stdout == b"yes\n"
+    assert await ssh.read_file(str(tmp_path / "f")) == b"secret\n"
+
+
 async def test_stdin_reaches_the_command(make: MakeTransport) -> None:
     result = await make().run(["sh", "-c", "cat; echo done"], stdin=b"\x00binary\xff\nline")
     assert result.stdout == b"\x00binary\xff\nlinedone\n"
