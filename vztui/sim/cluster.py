@@ -76,6 +76,7 @@ class CtPlan:
     state: str = "running"
     """running | stopped | mounted | suspended"""
     pressure: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sample: str = "vswap-256m"
     uptime: float = 3600.0
     age: float = 86400.0
 
@@ -179,6 +180,11 @@ def _plan(seed: int, node_index: int, ctid: int, *, story: bool) -> CtPlan:
     if rng.random() < 0.3:
         settings["DESCRIPTION"] = rng.choice(_DESCRIPTIONS)
     layout = "ploop" if rng.random() < 0.75 else "simfs"
+    sample = "vswap-256m"
+    if rng.random() < 0.1:
+        # A legacy pre-VSwap container: the full UBC set of ve-basic, no RAM/swap limits.
+        sample = "basic"
+        del settings["PHYSPAGES"], settings["SWAPPAGES"]
     roll = rng.random()
     state = "running" if roll < 0.9 else "stopped"
     return CtPlan(
@@ -188,6 +194,7 @@ def _plan(seed: int, node_index: int, ctid: int, *, story: bool) -> CtPlan:
         settings=settings,
         name=name,
         state=state,
+        sample=sample,
         uptime=rng.uniform(300, 60 * 86400),
         age=rng.uniform(1, 400) * 86400,
     )
@@ -224,8 +231,10 @@ def _apply_story(plans: list[CtPlan], node_index: int) -> None:
             if ctid in by_id:
                 by_id[ctid].state = state
     elif node_index == 2:
+        # Committed close to RAM+swap: 11 running x 1G RAM on an 8G + 4G node (vzmemcheck MemSwap commit ~95 %).
         for plan in plans:
-            plan.settings.update({"PHYSPAGES": "0:640M", "SWAPPAGES": "0:256M"})
+            plan.settings.update({"PHYSPAGES": "0:1G", "SWAPPAGES": "0:128M"})
+            plan.sample = "vswap-256m"
             plan.state = "running"
         forks = by_id.get(118)
         if forks:
@@ -264,6 +273,7 @@ def _materialise(node: SimNode, plans: list[CtPlan], now: float) -> None:
             settings=plan.settings,
             name=plan.name,
             created_at=now - plan.age,
+            sample=plan.sample,
         )
         if plan.state == "suspended":
             dump = node.host(node.dump_file(plan.ctid))
