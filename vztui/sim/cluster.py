@@ -227,6 +227,12 @@ def _apply_story(plans: list[CtPlan], node_index: int) -> None:
                 }
             )
             web.name, web.state, web.layout = "web1", "running", "ploop"
+        legacy = by_id.get(109)
+        if legacy:
+            legacy.sample, legacy.layout, legacy.state = "basic", "simfs", "running"
+            legacy.settings.pop("PHYSPAGES", None)
+            legacy.settings.pop("SWAPPAGES", None)
+            legacy.settings["DESCRIPTION"] = "Legacy PHP 5.3 app, do not upgrade"
         for ctid, state in ((108, "stopped"), (112, "mounted")):
             if ctid in by_id:
                 by_id[ctid].state = state
