@@ -1,4 +1,4 @@
-"""``vzctl set`` through the simulator: live application, --save semantics, and REFERENCE §11's saved files byte for byte.
+"""``vzctl set`` through the simulator: live application, --save semantics, §11's saved files byte for byte.
 
 The §11 replays run the real command line (``vztui-sim run ROOT vzctl set …``) in a subprocess; the expected
 files are written out by hand from the reference text.
