@@ -92,6 +92,10 @@ def measure(*, quick: bool = False) -> dict[str, dict[str, object]]:
                 node.spec(), known_hosts=known, ssh_config=paramiko.SSHConfig(), use_agent=False
             )
             persistent = asyncio.run(_time_transport(paramiko_transport, persistent_count))
+            nagle_transport = ParamikoTransport(
+                node.spec(), known_hosts=known, ssh_config=paramiko.SSHConfig(), use_agent=False, tcp_nodelay=False
+            )
+            nagle = asyncio.run(_time_transport(nagle_transport, plain_count * 2))
             plain = _time_plain_ssh(node, plain_count)
             control = root / "c"
             openssh = OpenSshTransport(
@@ -120,7 +124,13 @@ def measure(*, quick: bool = False) -> dict[str, dict[str, object]]:
                 "paramiko_p95_ms": round(sorted(persistent)[int(len(persistent) * 0.95)] * 1000, 3),
                 "ssh_per_command_ms": round(plain_ms, 3),
                 "openssh_controlmaster_ms": round(mux_ms, 3),
-                "samples": {"persistent": len(persistent), "ssh": len(plain), "controlmaster": len(multiplexed)},
+                "paramiko_without_tcp_nodelay_ms": round(statistics.median(nagle) * 1000, 3),
+                "samples": {
+                    "persistent": len(persistent),
+                    "ssh": len(plain),
+                    "controlmaster": len(multiplexed),
+                    "without_tcp_nodelay": len(nagle),
+                },
                 "quick": quick,
             },
         }
@@ -142,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ssh_command_overhead{' (quick)' if args.quick else ''}: loopback sshd, command `true`")
     print(f"  vztui paramiko, persistent + TCP_NODELAY : {detail['paramiko_persistent_ms']:8.2f} ms/command (median)")
     print(f"      p95                                 : {detail['paramiko_p95_ms']:8.2f} ms")
+    print(f"  same, TCP_NODELAY off (paramiko default) : {detail['paramiko_without_tcp_nodelay_ms']:8.2f} ms/command")
     print(f"  OpenSSH ControlMaster (transport=openssh): {detail['openssh_controlmaster_ms']:8.2f} ms/command")
     print(f"  baseline `ssh host cmd` per command     : {detail['ssh_per_command_ms']:8.2f} ms/command")
     print(
