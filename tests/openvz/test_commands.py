@@ -50,10 +50,10 @@ def test_create_in_the_seed_shape_parses_as_vzctl_create() -> None:
         "101",
         "--ostemplate",
         "centos-6-x86_64",
-        "--config",
-        "ispbasic",
         "--layout",
         "ploop",
+        "--config",
+        "ispbasic",
     ]
     request = parse_create_args(argv[3:])
     assert (request.ostemplate, request.config, request.layout) == ("centos-6-x86_64", "ispbasic", "ploop")

@@ -156,14 +156,14 @@ def vzctl_create(
     name: str | None = None,
     description: str | None = None,
 ) -> list[str]:
-    """``vzctl create CTID`` with its options in vzctl's documented order; unset options are left out."""
+    """``vzctl create CTID``: ostemplate, layout and config first (the seed panel's order); unset ones left out."""
     argv = ["vzctl", "create", _ctid(ctid)]
     if ostemplate:
         argv += ["--ostemplate", validate_template(ostemplate)]
-    if config:
-        argv += ["--config", validate_sample_name(config)]
     if layout:
         argv += ["--layout", validate_layout(layout)]
+    if config:
+        argv += ["--config", validate_sample_name(config)]
     if diskspace:
         validate_barrier_limit(diskspace, field="diskspace", unit=Unit.KIB, allow_unlimited=False)
         argv += ["--diskspace", diskspace]
