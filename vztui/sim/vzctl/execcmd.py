@@ -194,7 +194,8 @@ def run_enter(inv: Invocation, exec_args: list[str]) -> int:
         if exec_args:
             status = shell.run_line(" ".join(_command_words(exec_args)))
         else:
-            status = _interactive(shell, context, sys.stdin, out)
+            debian = inv.value("OSTEMPLATE", "").startswith(("debian", "ubuntu"))
+            status = _interactive(shell, context, sys.stdin, out, debian_style=debian)
     except ShellExit as done:
         status = done.status
         out.write("logout\n")
@@ -203,11 +204,19 @@ def run_enter(inv: Invocation, exec_args: list[str]) -> int:
     return status
 
 
-def _interactive(shell: Shell, context: ShellContext, stdin: TextIO, out: TextIO) -> int:
+def _prompt(context: ShellContext, debian_style: bool) -> str:
+    """bash's default root prompt: Debian/Ubuntu ``root@host:/dir# ``, Red Hat ``[root@host dir]# ``."""
+    short = context.hostname.split(".", 1)[0]
+    if debian_style:
+        return f"root@{short}:{context.cwd}# "
+    folder = context.cwd.rsplit("/", 1)[-1] or "/"
+    return f"[root@{short} {folder}]# "
+
+
+def _interactive(shell: Shell, context: ShellContext, stdin: TextIO, out: TextIO, *, debian_style: bool = False) -> int:
     status = 0
     while True:
-        folder = context.cwd.rsplit("/", 1)[-1] or "/"
-        out.write(f"[root@{context.hostname.split('.', 1)[0]} {folder}]# ")
+        out.write(_prompt(context, debian_style))
         out.flush()
         line = stdin.readline()
         if not line:
