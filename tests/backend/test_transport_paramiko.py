@@ -312,6 +312,33 @@ async def test_sshd_frozen_mid_stream_ends_it_by_keepalive_not_by_its_long_timeo
     assert "lost" in events[-1].reason
 
 
+async def test_keys_from_ssh_agent_are_used(node: SshdNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    socket_path = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(socket_path)], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 5
+        while not socket_path.exists() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        env = {"SSH_AUTH_SOCK": str(socket_path), "PATH": os.environ["PATH"]}
+        subprocess.run(["ssh-add", "-q", str(node.user_key.private)], env=env, check=True, capture_output=True)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(socket_path))
+        monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))  # no default key files to fall back on
+        ssh = ParamikoTransport(
+            node.spec(identity_file=None),
+            known_hosts=KnownHosts(node.known_hosts, tmp_path / "vztui"),
+            ssh_config=paramiko.SSHConfig(),
+        )
+        try:
+            assert (await ssh.run(["echo", "agent"])).stdout == b"agent\n"
+        finally:
+            await ssh.close()
+    finally:
+        agent.terminate()
+        agent.wait()
+
+
 async def test_unknown_identity_is_an_authentication_error(make: MakeTransport, tmp_path: Path) -> None:
     import subprocess
 

@@ -186,6 +186,10 @@ class ParamikoTransport(Transport):
             except TransportError as exc:
                 self._failed(exc)
                 raise
+            except Exception as exc:  # a bad ssh_config value, a paramiko surprise: still a clear node error
+                error = TransportError(self.node, f"cannot connect: {type(exc).__name__}: {exc}")
+                self._failed(error)
+                raise error from exc
             self._conn = conn
             self._failures = 0
             self._last_error = None
@@ -292,25 +296,37 @@ class ParamikoTransport(Transport):
         )
 
     def _authenticate(self, conn: paramiko.Transport, target: SshTarget) -> None:
+        """The agent's keys first, then the identity files (the spec's, ssh_config's, or the default ones)."""
         tried: list[str] = []
-        for label, key in self._candidate_keys(target, tried):
+        agent: paramiko.Agent | None = None
+        if self.use_agent and os.environ.get("SSH_AUTH_SOCK"):
             try:
-                conn.auth_publickey(target.user, key)
-            except paramiko.AuthenticationException:
-                tried.append(f"{label} (refused)")
-                continue
-            except (paramiko.SSHException, EOFError, OSError) as exc:
-                raise TransportError(self.node, f"authentication with {target.hostname} broke off: {exc}") from exc
-            if conn.is_authenticated():
-                return
+                agent = paramiko.Agent()
+            except (paramiko.SSHException, OSError) as exc:
+                tried.append(f"ssh-agent unusable ({exc})")
+        try:
+            for label, key in self._candidate_keys(agent, target, tried):
+                try:
+                    conn.auth_publickey(target.user, key)
+                except paramiko.AuthenticationException:
+                    tried.append(f"{label} (refused)")
+                    continue
+                except (paramiko.SSHException, EOFError, OSError) as exc:
+                    raise TransportError(self.node, f"authentication with {target.hostname} broke off: {exc}") from exc
+                if conn.is_authenticated():
+                    return
+        finally:
+            if agent is not None:
+                agent.close()
         detail = "; ".join(tried) or "no keys found (no agent, no identity file)"
         raise AuthenticationError(self.node, f"{target.user}@{target.hostname} refused every key: {detail}")
 
-    def _candidate_keys(self, target: SshTarget, tried: list[str]) -> list[tuple[str, paramiko.PKey]]:
+    def _candidate_keys(
+        self, agent: paramiko.Agent | None, target: SshTarget, tried: list[str]
+    ) -> list[tuple[str, paramiko.PKey]]:
         keys: list[tuple[str, paramiko.PKey]] = []
-        if self.use_agent and os.environ.get("SSH_AUTH_SOCK"):
+        if agent is not None:
             with contextlib.suppress(paramiko.SSHException, OSError):
-                agent = paramiko.Agent()
                 keys.extend((f"agent key {k.fingerprint}", k) for k in agent.get_keys())
         for path in target.identity_files:
             if not os.path.exists(path):
