@@ -2,7 +2,7 @@
 
 The simulator parses configs on every tool call, so this stays a small, import-light reader rather than the
 domain parser: first occurrence of a key wins (vzctl ignores duplicates), ``#`` starts a comment outside quotes,
-and quotes are optional for values without spaces.
+quotes are optional for values without spaces, and a quoted value runs to the last quote on its line.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ def _is_key(key: str) -> bool:
 
 def _value(rest: str) -> str:
     if rest[:1] in ('"', "'"):
+        # vzctl takes everything up to the *last* quote: DESCRIPTION="say "hi"" reads as: say "hi"
         quote = rest[0]
-        end = rest.find(quote, 1)
-        return rest[1:] if end < 0 else rest[1:end]
+        end = rest.rfind(quote)
+        return rest[1:] if end <= 0 else rest[1:end]
     for index, char in enumerate(rest):
         if char in " \t#":
             return rest[:index]
