@@ -9,6 +9,7 @@ rebuilt. Near-limit findings are cached per Container object for the same reason
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Set as AbstractSet
 from dataclasses import fields
 from types import MappingProxyType
 
@@ -20,6 +21,7 @@ from vztui.backend.snapshot import (
     NodeSnapshot,
 )
 from vztui.openvz.models import Beancounter, Container
+from vztui.openvz.units import INT_MAX, LONG_MAX
 
 _CONTAINER_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Container) if f.name != "resources")
 
@@ -27,12 +29,19 @@ NearCache = MutableMapping[int, tuple[Container, tuple[NearLimit, ...]]]
 """ctid → (the Container object the findings were computed for, its near-limit findings)."""
 
 
-def compute_delta(prev: NodeSnapshot | None, cur: NodeSnapshot, *, near_cache: NearCache | None = None) -> NodeDelta:
+def compute_delta(
+    prev: NodeSnapshot | None,
+    cur: NodeSnapshot,
+    *,
+    near_cache: NearCache | None = None,
+    counters_only: AbstractSet[int] = frozenset(),
+) -> NodeDelta:
     """The delta from ``prev`` (None on the first tick: everything appeared) to ``cur``.
 
     ``changed`` names Container fields, ``resources`` when any beancounter changed, and ``cpu_percent``.
     ``near_limit`` is the complete current list (not only new entries), so a "failing now" view can show it as is.
-    Pass the same ``near_cache`` every tick of one node to skip recomputing unchanged CTs.
+    Pass the same ``near_cache`` every tick of one node to skip recomputing unchanged CTs. ``counters_only`` names
+    CTs known to differ only in beancounters (and numproc, which follows them): their other fields are not compared.
     """
     cache: NearCache = near_cache if near_cache is not None else {}
     health_changed = prev is None or prev.health is not cur.health or prev.error != cur.error
@@ -59,7 +68,9 @@ def compute_delta(prev: NodeSnapshot | None, cur: NodeSnapshot, *, near_cache: N
             continue
         names: list[str] = []
         if before is not container:
-            names = _changed_fields(before, container)
+            names = (
+                _changed_counters(before, container) if ctid in counters_only else _changed_fields(before, container)
+            )
             if before.resources is not container.resources:
                 rising = _failcnt_increases(cur.node, ctid, before.resources, container.resources, cur.taken_at)
                 increases.extend(rising)
@@ -81,7 +92,16 @@ def compute_delta(prev: NodeSnapshot | None, cur: NodeSnapshot, *, near_cache: N
 
 def _changed_fields(before: Container, after: Container) -> list[str]:
     names = [name for name in _CONTAINER_FIELDS if getattr(before, name) != getattr(after, name)]
-    if before.resources is not after.resources and before.resources != after.resources:
+    return names + _changed_counters(before, after, numproc=False)
+
+
+def _changed_counters(before: Container, after: Container, *, numproc: bool = True) -> list[str]:
+    names = ["numproc"] if numproc and before.numproc != after.numproc else []
+    old, new = before.resources, after.resources
+    # Identity first: an unchanged beancounter is usually the very same object; equality only when it is not.
+    if old is not new and (
+        len(old) != len(new) or any((other := new.get(name)) is not bc and other != bc for name, bc in old.items())
+    ):
         names.append("resources")
     return names
 
@@ -105,9 +125,11 @@ def near_limits_of(node: str, container: Container) -> tuple[NearLimit, ...]:
     """Every resource of ``container`` at or above NEAR_LIMIT_RATIO of its effective limit."""
     found: list[NearLimit] = []
     for resource, bc in container.resources.items():
-        ratio = bc.usage_ratio
-        if ratio is not None and ratio >= NEAR_LIMIT_RATIO:
-            found.append(NearLimit(node, container.ctid, resource, ratio))
+        # Beancounter.usage_ratio, inlined: this runs for every changed CT on every tick.
+        bound = bc.barrier if 0 < bc.barrier < INT_MAX or INT_MAX < bc.barrier < LONG_MAX else bc.limit
+        if not 0 < bound < LONG_MAX or bound == INT_MAX or bc.held < bound * NEAR_LIMIT_RATIO:
+            continue
+        found.append(NearLimit(node, container.ctid, resource, bc.held / bound))
     return tuple(found)
 
 

@@ -14,7 +14,8 @@ from vztui.backend.transport import Transport
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import NodeCapacity, NodeInfo, VzConf
 
-# $1 root prefix, $2 delimiter nonce. Config samples are listed by name only (ve-NAME.conf-sample → NAME).
+# $1 root prefix, $2 delimiter nonce. Config samples are listed by name only (ve-NAME.conf-sample → NAME). The kernel
+# release is the third word of /proc/version; under a root prefix the tree's own /etc/hostname names the node.
 STATIC_SCRIPT = """\
 P=$1 N=$2
 b() { printf '@@%s begin %s\\n' "$N" "$1"; printf '@@%s begin %s\\n' "$N" "$1" >&2; }
@@ -24,8 +25,8 @@ b cpuinfo; cat "$P/proc/cpuinfo"; e cpuinfo $?
 b meminfo; cat "$P/proc/meminfo"; e meminfo $?
 b samples; ls -1 "$P/etc/vz/conf"; e samples $?
 b templates; vztmpl-dl --list-local; e templates $?
-b hostname; hostname; e hostname $?
-b kernel; uname -r; e kernel $?
+b hostname; if [ -n "$P" ] && [ -r "$P/etc/hostname" ]; then cat "$P/etc/hostname"; else hostname; fi; e hostname $?
+b kernel; read -r _ _ k _ < "$P/proc/version" && echo "$k"; e kernel $?
 b vzctl; vzctl --version; e vzctl $?
 """
 

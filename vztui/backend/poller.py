@@ -183,7 +183,7 @@ class NodePoller:
             poll_duration=duration,
             round_trips=1,
         )
-        return self._publish(snapshot, previous)
+        return self._publish(snapshot, previous, assembled=True)
 
     def _failed(self, prev: NodeSnapshot, error: str) -> NodeSnapshot:
         health = NodeHealth.STALE if prev.taken_at > 0 else NodeHealth.UNREACHABLE
@@ -207,7 +207,8 @@ class NodePoller:
             round_trips=1,
         )
 
-    def _publish(self, snapshot: NodeSnapshot, prev: NodeSnapshot | None) -> NodeDelta:
-        delta = compute_delta(prev, snapshot, near_cache=self._near_cache)
+    def _publish(self, snapshot: NodeSnapshot, prev: NodeSnapshot | None, *, assembled: bool = False) -> NodeDelta:
+        hint = self._assembler.counters_only if assembled else frozenset()
+        delta = compute_delta(prev, snapshot, near_cache=self._near_cache, counters_only=hint)
         self._snapshot = snapshot
         return delta
