@@ -200,3 +200,32 @@ async def test_sshd_killed_mid_command_is_a_transport_error(make: MakeTransport,
         await asyncio.wait_for(task, 5)
     assert not isinstance(info.value, CommandTimeoutError)
     assert ssh.link_status().state is LinkState.RECONNECTING
+
+
+async def test_frozen_sshd_times_out_without_hanging(make: MakeTransport, node: SshdNode) -> None:
+    ssh = make()
+    await ssh.run(["true"])
+    node.freeze()
+    try:
+        started = time.monotonic()
+        with pytest.raises(CommandTimeoutError):
+            await ssh.run(["echo", "x"], timeout=1.0)
+        assert time.monotonic() - started < 4
+    finally:
+        node.thaw()
+
+
+async def test_reconnects_after_sshd_restart(make: MakeTransport, node: SshdNode) -> None:
+    ssh = make()
+    assert (await ssh.run(["echo", "a"])).ok
+    node.restart()
+    deadline = time.monotonic() + 8
+    while True:
+        try:
+            result = await ssh.run(["echo", "b"])
+            break
+        except TransportError:
+            assert time.monotonic() < deadline, "no reconnect within 8 s"
+            await asyncio.sleep(0.1)
+    assert result.stdout == b"b\n"
+    assert ssh.link_status().state is LinkState.CONNECTED

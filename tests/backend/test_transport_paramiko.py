@@ -380,3 +380,21 @@ def test_run_interactive_returns_the_exit_code(node: SshdNode, tmp_path: Path) -
         os.close(saved)
         os.close(read_fd)
         asyncio.run(ssh.close())
+
+
+async def test_large_output_arrives_intact_through_run_and_stream(make: MakeTransport) -> None:
+    ssh = make()
+    argv = [
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 40000 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done",
+    ]
+    result = await ssh.run(argv)
+    assert len(result.stdout.splitlines()) == 40000
+    lines = [e.text async for e in ssh.stream(argv) if isinstance(e, OutputLine)]
+    assert len(lines) == 40000 and lines[-1].startswith("line-39999-")
+
+
+async def test_invalid_utf8_and_control_bytes_are_decoded_with_replacement(make: MakeTransport) -> None:
+    events = [e async for e in make().stream(["printf", "ok\\377\\033]52;c;x\\007\\n"])]
+    assert isinstance(events[0], OutputLine) and events[0].text == "ok\ufffd\x1b]52;c;x\x07"
