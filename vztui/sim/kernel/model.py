@@ -340,7 +340,7 @@ class KernelModel:
         run_carry = kernel.get("carry", {}) if kernel.get("run") == started else {}
         since = float(kernel.get("epoch", started)) if run_carry else started
         held_values: dict[str, tuple[int, int, int, int, int]] = {}
-        overflow = 0.0
+        overflow = overflow_peak = 0.0
         for name in RESOURCES:
             barrier, limit = bounds[name]
             bound = effective_bound(barrier, limit)
@@ -350,8 +350,9 @@ class KernelModel:
             if spec is not None:
                 demand_now = spec.at(t)
                 held = min(demand_now, bound)
-                if name == "physpages" and demand_now > bound:
-                    overflow = demand_now - bound
+                if name == "physpages":
+                    overflow = max(0.0, demand_now - bound)
+                    overflow_peak = max(0.0, spec.max_since(started, t) - bound)
                 peak = min(spec.max_since(started, t), bound)
                 fails = spec.episodes(since, t, bound) * spec.refusals
             else:
@@ -359,8 +360,9 @@ class KernelModel:
                 peak = wave.max_since(started, t)
                 fails = 0
             if name == "swappages":
+                # RAM beyond physpages goes to swap: held and its peak carry the overflow.
                 held += overflow
-                peak = max(peak, held)
+                peak = max(peak + overflow_peak, held)
             if 0 < bound < LONG_MAX:
                 held = min(held, bound)
                 peak = min(peak, bound)

@@ -1,0 +1,224 @@
+"""The simulated kernel: deterministic figures, monotonic counters, pressure failcnt and exact /proc formats."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from vztui.openvz.resources import BC_RESOURCES_ORDER, USER_BEANCOUNTERS_ORDER
+from vztui.sim.cluster import SimCluster, build_cluster
+from vztui.sim.kernel import refresh
+from vztui.sim.kernel.model import KernelModel
+from vztui.sim.kernel.waves import entries_above, running_max_sin
+from vztui.sim.node import SimNode
+
+UBC_HEADER = (
+    "       uid  resource                     held              maxheld              barrier"
+    "                limit              failcnt"
+)
+
+
+def _figures(root: Path, t: float):  # type: ignore[no-untyped-def]
+    node = SimNode(root)
+    state = node.read_state()
+    configs = refresh.load_configs(node, state)
+    return KernelModel(node).figures(state, t, configs)
+
+
+def test_figures_are_a_pure_function_of_time(demo_cluster: SimCluster) -> None:
+    root = demo_cluster.nodes["hn1"]
+    t = SimNode.now()
+    first, second = _figures(root, t), _figures(root, t)
+    assert first.cts.keys() == second.cts.keys()
+    for ctid in first.cts:
+        assert first.cts[ctid].beancounters == second.cts[ctid].beancounters
+        assert first.cts[ctid].busy_jiffies == second.cts[ctid].busy_jiffies
+
+
+def test_same_seed_builds_the_same_cluster(tmp_path: Path) -> None:
+    one = build_cluster(tmp_path / "a", nodes=2, cts=6, seed=3)
+    two = build_cluster(tmp_path / "b", nodes=2, cts=6, seed=3)
+    other = build_cluster(tmp_path / "c", nodes=2, cts=6, seed=4)
+    for name in ("hn1", "hn2"):
+        for ctid in SimNode(one.nodes[name]).ctids():
+            assert SimNode(one.nodes[name]).read_config_text(ctid) == SimNode(two.nodes[name]).read_config_text(ctid)
+    texts = [SimNode(other.nodes["hn1"]).read_config_text(c) for c in SimNode(other.nodes["hn1"]).ctids()]
+    assert texts != [SimNode(one.nodes["hn1"]).read_config_text(c) for c in SimNode(one.nodes["hn1"]).ctids()]
+
+
+def test_counters_never_go_backwards(demo_cluster: SimCluster) -> None:
+    root = demo_cluster.nodes["hn1"]
+    t0 = SimNode.now()
+    previous = _figures(root, t0)
+    for step in range(1, 40):
+        current = _figures(root, t0 + step * 7.3)
+        for ctid, ct in current.cts.items():
+            old = previous.cts[ctid]
+            assert sum(ct.busy_jiffies) >= sum(old.busy_jiffies)
+            for name, (held, maxheld, barrier, limit, failcnt) in ct.beancounters.items():
+                assert maxheld >= held, (ctid, name)
+                assert maxheld >= old.beancounters[name][1], (ctid, name)
+                assert failcnt >= old.beancounters[name][4], (ctid, name)
+                bound = barrier if 0 < barrier < 2**63 - 1 else limit
+                assert held <= bound or bound == 0, (ctid, name)
+        previous = current
+
+
+@pytest.mark.parametrize(
+    ("node", "ctid", "resource"), [("hn1", 104, "physpages"), ("hn2", 118, "numproc"), ("hn3", 131, "numfile")]
+)
+def test_pressure_containers_fail_regularly(demo_cluster: SimCluster, node: str, ctid: int, resource: str) -> None:
+    root = demo_cluster.nodes[node]
+    t0 = SimNode.now()
+    start = _figures(root, t0).cts[ctid].beancounters[resource]
+    later = _figures(root, t0 + 300).cts[ctid].beancounters[resource]
+    assert start[4] > 0
+    assert later[4] > start[4]
+    assert later[1] == (later[2] if 0 < later[2] < 2**63 - 1 else later[3])
+
+
+def test_quiet_containers_do_not_fail(demo_cluster: SimCluster) -> None:
+    fig = _figures(demo_cluster.nodes["hn1"], SimNode.now() + 1000)
+    assert all(row[4] == 0 for row in fig.cts[101].beancounters.values())
+
+
+def test_raising_the_limit_stops_failures_without_resetting_failcnt(fresh_cluster: SimCluster) -> None:
+    node = SimNode(fresh_cluster.nodes["hn1"])
+    node.refresh_proc(force=True)
+    before = node.kernel_figures().cts[104].beancounters["physpages"][4]
+    assert before > 0
+    text = node.read_config_text(104) or ""
+    node.write_config_text(104, text.replace('PHYSPAGES="0:512M"', 'PHYSPAGES="0:2G"'))
+    node.refresh_proc(force=True)
+    after = SimNode(node.root).kernel_figures().cts[104].beancounters["physpages"]
+    assert after[3] == 524288 and after[4] >= before
+    later = _figures(node.root, SimNode.now() + 600).cts[104].beancounters["physpages"]
+    assert later[4] == after[4]
+
+
+def test_cpu_follows_cpulimit(fresh_cluster: SimCluster) -> None:
+    fig = _figures(fresh_cluster.nodes["hn1"], SimNode.now())
+    for ct in fig.cts.values():
+        if ct.cpulimit:
+            assert fig.rates[ct.ctid] <= ct.cpulimit / 100 + 1e-9
+        if ct.cpus:
+            assert fig.rates[ct.ctid] <= ct.cpus + 1e-9
+    assert sum(fig.rates.values()) <= fig.host.cpus
+
+
+def test_wave_helpers() -> None:
+    assert running_max_sin(0.0, 0.1) == pytest.approx(0.0998, abs=1e-3)
+    assert running_max_sin(0.0, 2.0) == 1.0
+    assert entries_above(0.0, 4 * 3.14159265 * 2, 0.5) == 4
+    assert entries_above(0.0, 1.0, 1.5) == 0
+
+
+# --- /proc formats -------------------------------------------------------------------------------------------------
+
+
+def _proc(root: Path, name: str) -> str:
+    SimNode(root).refresh_proc(force=True)
+    return (root / "proc" / name).read_text()
+
+
+def test_user_beancounters_format(demo_cluster: SimCluster) -> None:
+    lines = _proc(demo_cluster.nodes["hn1"], "user_beancounters").splitlines()
+    assert lines[0] == "Version: 2.5" and lines[1] == UBC_HEADER
+    body = lines[2:]
+    starts = [i for i, line in enumerate(body) if re.match(r"^ *\d+:  ", line)]
+    assert all(b - a == 24 for a, b in zip(starts, starts[1:], strict=False)) and len(body) == 24 * len(starts)
+    assert body[starts[-1]].startswith("        0:  kmemsize")
+    names = [line[12:24].strip() for line in body[:24]]
+    assert tuple(names) == USER_BEANCOUNTERS_ORDER
+    assert all(len(line) == len(UBC_HEADER) for line in body)
+    assert "swappages" not in "\n".join(lines)
+
+
+def test_bc_resources_has_swappages_and_no_dummies(demo_cluster: SimCluster) -> None:
+    root = demo_cluster.nodes["hn1"]
+    lines = _proc(root, "bc/resources").splitlines()
+    assert lines[:2] == ["Version: 2.5", UBC_HEADER]
+    assert tuple(line[12:24].strip() for line in lines[2:23]) == BC_RESOURCES_ORDER
+    one = (root / "proc/bc/104/resources").read_text().splitlines()
+    assert len(one) == 21 and one[0].startswith("            kmemsize ")
+
+
+def test_vestat_format(demo_cluster: SimCluster) -> None:
+    lines = _proc(demo_cluster.nodes["hn1"], "vz/vestat").splitlines()
+    assert len(lines[0]) == 251 and lines[0].rstrip() == "Version: 2.2"
+    assert lines[1].split() == [
+        "VEID",
+        "user",
+        "nice",
+        "system",
+        "uptime",
+        "idle",
+        "strv",
+        "uptime",
+        "used",
+        "maxlat",
+        "totlat",
+        "numsched",
+    ]
+    assert all(len(line) == 251 and len(line.split()) == 12 for line in lines[1:])
+    assert "         0 " not in lines[2][:21]
+
+
+def test_veinfo_format(demo_cluster: SimCluster) -> None:
+    lines = _proc(demo_cluster.nodes["hn1"], "vz/veinfo").splitlines()
+    assert lines[-1] == "         0     0   148"
+    web = next(line for line in lines if line.startswith("       101 "))
+    assert web.split()[3:] == ["2001:db8::101", "10.1.0.103", "10.1.0.102", "10.1.0.101"]
+    assert re.match(r"^       101     2 +\d+ {9,}2001:db8::101 +10\.1\.0\.103", web)
+
+
+def test_node_wide_files_exist(demo_cluster: SimCluster) -> None:
+    root = demo_cluster.nodes["hn2"]
+    SimNode(root).refresh_proc(force=True)
+    for name in (
+        "meminfo",
+        "loadavg",
+        "stat",
+        "cpuinfo",
+        "uptime",
+        "version",
+        "fairsched",
+        "vz/vzquota",
+        "vz/vswap",
+        "vz/version",
+    ):
+        assert (root / "proc" / name).exists(), name
+    meminfo = (root / "proc/meminfo").read_text()
+    assert meminfo.startswith("MemTotal:        8388608 kB\n")
+    assert re.fullmatch(r"\d+\.\d\d \d+\.\d\d \d+\.\d\d \d+/\d+ \d+\n", (root / "proc/loadavg").read_text())
+    assert (root / "proc/cpuinfo").read_text().count("processor\t:") == 4
+    assert (root / "proc/version").read_text().startswith("Linux version 2.6.32-042stab")
+
+
+def test_vzquota_lists_running_simfs_cts(demo_cluster: SimCluster) -> None:
+    text = _proc(demo_cluster.nodes["hn1"], "vz/vzquota")
+    assert "       109: /vz/private/109\n" in text
+    assert re.search(r"\n 1k-blocks +\d+ +\d+ +\d+ +0 +0\n +inodes +\d+", text)
+
+
+def test_refresh_is_skipped_while_fresh(fresh_cluster: SimCluster) -> None:
+    node = SimNode(fresh_cluster.nodes["hn1"])
+    assert refresh.refresh(node, force=True)
+    assert not refresh.refresh(node)
+    with node.transaction() as state:
+        state.ct(102).extra["touched"] = True
+    assert refresh.refresh(node)
+
+
+def test_parsers_read_the_simulated_proc(demo_cluster: SimCluster) -> None:
+    parsers = pytest.importorskip("vztui.openvz.parsers")
+    root = demo_cluster.nodes["hn1"]
+    SimNode(root).refresh_proc(force=True)
+    ubc = parsers.parse_user_beancounters((root / "proc/user_beancounters").read_text())
+    assert ubc[104]["physpages"].limit == 131072
+    bc = parsers.parse_bc_resources((root / "proc/bc/resources").read_text())
+    assert "swappages" in bc[104]
+    assert 101 in parsers.parse_vestat((root / "proc/vz/vestat").read_text())
+    assert parsers.parse_veinfo((root / "proc/vz/veinfo").read_text())[101].ips
