@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -128,7 +129,7 @@ def test_user_beancounters_format(demo_cluster: SimCluster) -> None:
     assert lines[0] == "Version: 2.5" and lines[1] == UBC_HEADER
     body = lines[2:]
     starts = [i for i, line in enumerate(body) if re.match(r"^ *\d+:  ", line)]
-    assert all(b - a == 24 for a, b in zip(starts, starts[1:], strict=False)) and len(body) == 24 * len(starts)
+    assert all(b - a == 24 for a, b in itertools.pairwise(starts)) and len(body) == 24 * len(starts)
     assert body[starts[-1]].startswith("        0:  kmemsize")
     names = [line[12:24].strip() for line in body[:24]]
     assert tuple(names) == USER_BEANCOUNTERS_ORDER
