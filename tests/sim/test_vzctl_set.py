@@ -288,3 +288,12 @@ def test_stopped_vswap_ct_refuses_any_set_without_save(root: Path) -> None:
     assert vzctl(root, "set", "101", "--onboot", "yes") == Run(
         31, "", "Unable to apply UBC parameters: container is not running\n"
     )
+
+
+def test_ct0_set_applies_to_the_host_and_saves_0_conf(root: Path) -> None:
+    assert vzctl(root, "set", "0", "--cpuunits", "1500") == Run(
+        0, "Setting CPU units: 1500\nWARNING: Settings were not saved to config (use --save flag)\n", ""
+    )
+    run = vzctl(root, "set", "0", "--numproc", "1000", "--save")
+    assert run == Run(0, "UB limits were set successfully\nCT configuration saved to /etc/vz/conf/0.conf\n", "")
+    assert (root / "etc/vz/conf/0.conf").read_text().endswith('NUMPROC="1000"\n')

@@ -144,6 +144,7 @@ class Migration:
         self.out = stdout
         self.err = stderr
         self.lock: CtLock | None = None
+        self.cmdline = "/bin/bash /usr/sbin/vzmigrate"
 
     def say(self, message: str) -> None:
         self.out.write(message + "\n")
@@ -181,7 +182,9 @@ def main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
         if positional is None:
             stdout.write(USAGE)
             return 0
-        return _migrate(Migration(node, options, stdout, stderr), positional)
+        migration = Migration(node, options, stdout, stderr)
+        migration.cmdline = " ".join(["/bin/bash /usr/sbin/vzmigrate", *argv])
+        return _migrate(migration, positional)
     except _Exit as done:
         return done.code
 
@@ -278,7 +281,7 @@ def _migrate(mig: Migration, positional: list[str]) -> int:
         raise mig.fail(MIG_ERR_NOEXIST, "Can't read global config file /etc/vz/vz.conf")
     mig.debug("Loading /etc/vz/vz.conf")
     try:
-        mig.lock = node.lock_ct(ctid, stdout=io.StringIO())
+        mig.lock = node.lock_ct(ctid, mig.cmdline, stdout=io.StringIO())
     except CtLockedError as locked:
         mig.err.write(f"Error: CT {ctid} already locked by PID {locked.pid}\n")
         mig.out.write("UID        PID  PPID  C STIME TTY          TIME CMD\n")

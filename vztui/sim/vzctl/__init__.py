@@ -11,7 +11,7 @@ import io
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from vztui.sim.ctlock import CtLockedError
+from vztui.sim.ctlock import CtLockedError, read_lock_status
 from vztui.sim.node import SimNode
 from vztui.sim.vzctl.console import Console
 from vztui.sim.vzctl.context import Invocation, VzctlExit
@@ -130,7 +130,7 @@ def _main(node: SimNode, argv: list[str], console: Console) -> int:
     if not node.has_vzconf():
         console.error("Unable to open /etc/vz/vz.conf: No such file or directory")
         return 10
-    inv = Invocation(node=node, console=console, command=command, ctid=ctid, argv=list(argv[index:]))
+    inv = Invocation(node=node, console=console, command=command, ctid=ctid, argv=list(argv))
     gconf = node.vzconf
     if gconf.get("LOGGING", "yes").lower() != "no":
         logfile = gconf.get("LOGFILE", "/var/log/vzctl.log")
@@ -161,10 +161,13 @@ def _main(node: SimNode, argv: list[str], console: Console) -> int:
     if command in UNLOCKED or skiplock:
         return runner(inv)
     try:
-        lock = node.lock_ct(ctid, stdout=console.stdout if not console.quiet else io.StringIO())
+        # The status line of the lock file carries our command line: a simulator process's own
+        # /proc/<pid>/cmdline names the interpreter and ROOT, which a real node would never show.
+        lock = node.lock_ct(ctid, inv.cmdline, stdout=console.stdout if not console.quiet else io.StringIO())
     except CtLockedError as locked:
-        for message in locked.messages:
-            console.error(message)
+        cmdline = read_lock_status(node.host(node.lock_file(ctid))) or locked.cmdline
+        console.error(f"Locked by: pid {locked.pid}, cmdline {cmdline}")
+        console.error("Container already locked")
         return 9
     with lock:
         return runner(inv)

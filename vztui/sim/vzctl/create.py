@@ -151,7 +151,7 @@ def create(inv: Invocation, request: SetRequest) -> int:
     if layout == "ploop":
         create_minor = _ploop_create_lines(inv, private, root, diskspace_kib)
     inv.info(f"Creating container private area ({ostemplate})")
-    pause(jitter(1.5, 4.0))
+    pause(jitter(1.5, 4.0) if layout == "ploop" else jitter(2.8, 6.5))
     hostname = request.hostname or ""
     node.make_private_area(
         inv.ctid, private, layout=layout, ostemplate=ostemplate, diskspace_kib=diskspace_kib, hostname=hostname

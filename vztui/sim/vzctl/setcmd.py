@@ -42,7 +42,7 @@ def run_set(inv: Invocation, request: SetRequest, argc: int) -> int:
     """``vps_set``: run the set, then save (``--save``) or warn that nothing was saved."""
     warn_save = True
     try:
-        code = _set(inv, request, argc)
+        code = _set_ve0(inv, request) if inv.ctid == 0 else _set(inv, request, argc)
         if code < 0:
             warn_save = False
             code = 0
@@ -62,6 +62,18 @@ def run_set(inv: Invocation, request: SetRequest, argc: int) -> int:
             + "(use --save flag)"
         )
     return code
+
+
+def _set_ve0(inv: Invocation, request: SetRequest) -> int:
+    """``set_ve0``: the host's own beancounters and CPU units apply at once (CT0 always runs)."""
+    if request.reset_ub:
+        inv.info("UB limits were set successfully")
+        return -1
+    if request.ubc:
+        inv.info("UB limits were set successfully")
+    if request.cpuunits is not None:
+        inv.info(f"Setting CPU units: {request.cpuunits}")
+    return 0
 
 
 def _save(inv: Invocation, request: SetRequest) -> int:
