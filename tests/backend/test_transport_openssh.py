@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.sshd import SshdFactory, SshdNode
-from vztui.backend.hostkeys import KnownHosts
+from vztui.backend.hostkeys import KnownHosts, fingerprint
 from vztui.backend.nodespec import TransportKind
 from vztui.backend.transport import (
     CommandTimeoutError,
@@ -174,7 +174,7 @@ async def test_unknown_host_key_refused_with_fingerprint_nothing_sent(
         await ssh.run(["touch", str(marker)])
     assert not info.value.changed
     assert info.value.key_base64 == node.host_key.base64
-    assert info.value.fingerprint.startswith("SHA256:")
+    assert info.value.fingerprint == fingerprint(node.host_key.base64)
     assert not marker.exists()
     assert ssh.link_status().state is LinkState.UNREACHABLE
 
@@ -187,6 +187,8 @@ async def test_changed_host_key_refused(make: MakeTransport, node: SshdNode, tmp
     with pytest.raises(HostKeyError) as info:
         await make(known=KnownHosts(known_file, tmp_path / "vztui")).run(["touch", str(marker)])
     assert info.value.changed
+    assert info.value.fingerprint == fingerprint(node.host_key.base64)
+    assert "CHANGED" in str(info.value)
     assert not marker.exists()
 
 

@@ -22,8 +22,9 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from vztui.backend.hostkeys import KnownHosts, fetch_host_key, fingerprint, host_pattern
+from vztui.backend.hostkeys import KnownHosts, fetch_host_key, host_pattern
 from vztui.backend.nodespec import NodeSpec
+from vztui.backend.sshconfig import load_ssh_config, resolve_spec
 from vztui.backend.transport import (
     AuthenticationError,
     CommandResult,
@@ -65,7 +66,6 @@ _SSH_FAILURE = re.compile(
     re.MULTILINE,
 )
 _CHANGED_FINGERPRINT = re.compile(r"(SHA256:[A-Za-z0-9+/]+)")
-_KEY_TYPE_WORD = re.compile(r"The (\S+) key sent by the remote host|No (\S+) host key is known")
 
 
 def default_control_dir() -> Path:
@@ -173,35 +173,34 @@ class OpenSshTransport(Transport):
 
     # ----- outcome bookkeeping -----
 
-    def _ssh_failure(self, exit_code: int, stderr: str) -> TransportError | None:
+    async def _ssh_failure(self, exit_code: int, stderr: str) -> TransportError | None:
         """The transport error an ``ssh`` exit stands for, or None when the remote command itself exited."""
         if exit_code != SSH_FAILED:
             return None
         if _HOST_KEY_CHANGED.search(stderr) or _HOST_KEY_FAILED.search(stderr):
-            return self._host_key_error(stderr)
+            return await self._host_key_error(stderr)
         if _AUTH_FAILED.search(stderr):
             return AuthenticationError(self.node, f"the node refused every key: {_last_line(stderr)}")
         if _SSH_FAILURE.search(stderr) or not stderr.strip():
             return TransportError(self.node, _last_line(stderr) or "ssh failed without a message")
         return None
 
-    def _host_key_error(self, stderr: str) -> HostKeyError:
+    async def _host_key_error(self, stderr: str) -> HostKeyError:
         changed = bool(_HOST_KEY_CHANGED.search(stderr))
-        name = host_pattern(self.spec.address, self.spec.port)
+        config = load_ssh_config(Path(self.ssh_config_file)) if self.ssh_config_file else load_ssh_config()
+        target = resolve_spec(self.spec, config)
+        name = host_pattern(target.hostname, target.port)
         found = _CHANGED_FINGERPRINT.search(stderr)
-        type_word = _KEY_TYPE_WORD.search(stderr)
-        key_type = next((g for g in type_word.groups() if g), "") if type_word else ""
-        key_b64 = ""
-        print_fp = found.group(1) if found else ""
-        if not changed:
-            # ssh does not print an unknown key's fingerprint under BatchMode; ask the server (no auth) for it.
-            with contextlib.suppress(OSError):
-                key = fetch_host_key(self.spec.address, self.spec.port or 22, timeout=self.spec.connect_timeout)
-                key_type, key_b64, print_fp = key.key_type, key.base64, fingerprint(key.base64)
+        key_type, key_b64, print_fp = "", "", found.group(1) if found else ""
+        # Under BatchMode ssh prints no fingerprint for an unknown key: ask the server for it (no authentication).
+        with contextlib.suppress(OSError):
+            key = await asyncio.to_thread(fetch_host_key, target.hostname, target.port, timeout=target.connect_timeout)
+            if not print_fp or print_fp == key.fingerprint:
+                key_type, key_b64, print_fp = key.key_type, key.base64, key.fingerprint
         verb = "has CHANGED" if changed else "is not known"
         message = f"host key of {name} {verb}"
         if print_fp:
-            message += f": {key_type} {print_fp}"
+            message += f": {key_type or 'key'} {print_fp}"
         message += ". Nothing was sent."
         if changed:
             message = (
@@ -267,7 +266,7 @@ class OpenSshTransport(Transport):
                     send_signal(proc, signal.SIGTERM, group=False)
                 self._children.discard(proc)
         assert proc.returncode is not None
-        failure = self._ssh_failure(proc.returncode, stderr.decode("utf-8", "replace"))
+        failure = await self._ssh_failure(proc.returncode, stderr.decode("utf-8", "replace"))
         if failure is not None:
             self._failed(failure)
             raise failure
@@ -314,7 +313,7 @@ class OpenSshTransport(Transport):
                         yield item
                 code = await proc.wait()
                 finished = True
-                failure = self._ssh_failure(code, errors.text())
+                failure = await self._ssh_failure(code, errors.text())
                 if failure is None:
                     self._succeeded()
                     for line in held:
