@@ -269,6 +269,26 @@ class TestGetopt:
         assert message.startswith("vzctl: option '--host' is ambiguous; possibilities:")
         assert "'--hostname'" in message
 
+    def test_ambiguous_listing_follows_glibc(self) -> None:
+        assert error_of("--ho", "x").message == (
+            "vzctl: option '--ho' is ambiguous; possibilities: '--hostname' '--host_mac' '--host_ifname'"
+        )
+
+    def test_prefix_of_an_option_and_its_alias_is_not_ambiguous(self) -> None:
+        assert parse_set_args(["--offl"]).offline_resize
+
+    def test_unrecognized_option_is_quoted_with_its_value(self) -> None:
+        assert error_of("--bogus=1").message == "vzctl: unrecognized option '--bogus=1'"
+
+    def test_short_options_are_accepted_and_ignored(self) -> None:
+        request = parse_set_args(["-e", "x", "-h", "--save"])
+        assert request.save
+        assert error_of("-z").message == "vzctl: invalid option -- 'z'"
+        assert error_of("-e").message == "vzctl: option requires an argument -- 'e'"
+
+    def test_double_dash_ends_options(self) -> None:
+        assert error_of("--", "--save").message == "Invalid extra arguments: --save "
+
     def test_flag_with_argument(self) -> None:
         assert error_of("--save=yes").message == "vzctl: option '--save' doesn't allow an argument"
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from vztui.openvz.sethandlers import HANDLERS, DuplicateValueError, Handler, OptionBuilder, freeze_request
+from vztui.openvz.setbuilder import DuplicateValueError, OptionBuilder, freeze_request
+from vztui.openvz.setdevices import parse_netif_config_entry
+from vztui.openvz.sethandlers import HANDLERS, Handler
 from vztui.openvz.setoptions import UBC_STORE_ORDER
 from vztui.openvz.setrequest import DEFAULT_HWID, Device, DevNode, SetParamError, SetRequest, Veth
 from vztui.openvz.setvalues import (
-    IFNAMSIZE,
     BadValueError,
-    default_host_ifname,
-    generate_mac,
-    parse_hwaddr,
     parse_iolimit,
     split_tokens,
 )
@@ -72,44 +70,6 @@ def _netif_config(builder: OptionBuilder, value: str) -> None:
         veth = parse_netif_config_entry(token, builder.ctid, builder.hwid)
         if all(existing.ifname != veth.ifname for existing in builder.veths):
             builder.veths.append(veth)
-
-
-def parse_netif_config_entry(token: str, ctid: int, hwid: str = DEFAULT_HWID) -> Veth:
-    """One NETIF device from a config file, with vzctl's defaults for the fields it leaves out."""
-    fields: dict[str, str] = {}
-    mac: str | None = None
-    host_mac: str | None = None
-    mac_filter: bool | None = None
-    for part in token.split(","):
-        name, equals, content = part.partition("=")
-        if not equals:
-            continue
-        if name in ("ifname", "host_ifname", "bridge"):
-            if len(content) + 1 > IFNAMSIZE:
-                raise BadValueError(token)
-            fields.setdefault(name, content)
-        elif name == "mac":
-            mac = parse_hwaddr(content)
-        elif name == "host_mac":
-            host_mac = parse_hwaddr(content)
-        elif name == "mac_filter" and content:
-            if content not in ("on", "off"):
-                raise BadValueError(token)
-            mac_filter = content == "on"
-    ifname = fields.get("ifname", "")
-    if not ifname:
-        raise BadValueError(token)
-    host_ifname = fields.get("host_ifname") or default_host_ifname(ctid, ifname)
-    if mac is None:
-        mac = generate_mac(ctid, host_ifname, hwid)
-    return Veth(
-        ifname=ifname,
-        mac=mac,
-        host_ifname=host_ifname,
-        host_mac=host_mac if host_mac is not None else mac,
-        bridge=fields.get("bridge", ""),
-        mac_filter=mac_filter,
-    )
 
 
 def _iolimit_bytes(builder: OptionBuilder, value: str) -> None:

@@ -8,9 +8,10 @@ same parser.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from types import MappingProxyType
+from collections.abc import Callable
 
+from vztui.openvz.setbuilder import DuplicateValueError, OptionBuilder
+from vztui.openvz.setdevices import parse_device, parse_devnode, parse_netif_add, parse_pci
 from vztui.openvz.setoptions import (
     CAPABILITIES,
     FEATURES,
@@ -22,17 +23,15 @@ from vztui.openvz.setoptions import (
     UBC_STORE_ORDER,
     Kind,
 )
-from vztui.openvz.setrequest import DEFAULT_HWID, Device, DevNode, SetParamError, SetRequest, Veth
+from vztui.openvz.setrequest import SetParamError, Veth
 from vztui.openvz.setvalues import (
     CPUMASK_NBITS,
     IFNAMSIZE,
     NODEMASK_NBITS,
     BadValueError,
     canon_ip,
-    default_host_ifname,
     find_ip,
     format_bitmap,
-    generate_mac,
     parse_bitmap,
     parse_cpulimit,
     parse_hwaddr,
@@ -45,46 +44,6 @@ from vztui.openvz.setvalues import (
     split_tokens,
 )
 from vztui.openvz.units import PAGE_SIZE
-
-
-class DuplicateValueError(Exception):
-    """vzctl's ERR_DUP: a second value for a first-wins option, silently ignored on the command line."""
-
-
-class OptionBuilder:
-    """Mutable accumulator mirroring vzctl's ``vps_param`` while options are parsed."""
-
-    def __init__(self, ctid: int, hwid: str) -> None:
-        self.ctid = ctid
-        self.hwid = hwid
-        self.values: dict[str, object] = {}
-        self.ubc: dict[str, tuple[int, int]] = {}
-        self.lists: dict[str, list[str]] = {}
-        self.flags: set[str] = set()
-        self.cap_on: set[str] = set()
-        self.cap_off: set[str] = set()
-        self.features_on: set[str] = set()
-        self.features_known: set[str] = set()
-        self.iptables: set[str] = set()
-        self.devices: list[Device] = []
-        self.devnodes: list[DevNode] = []
-        self.veths: list[Veth] = []
-        self.veth_edit_index: int | None = None
-        self.notes: list[str] = []
-
-    def first(self, key: str, value: object) -> None:
-        if key in self.values:
-            raise DuplicateValueError
-        self.values[key] = value
-
-    def last(self, key: str, value: object) -> None:
-        self.values[key] = value
-
-    def add_unique(self, key: str, items: Sequence[str], finder: Callable[[list[str], str], str | None]) -> None:
-        target = self.lists.setdefault(key, [])
-        for item in items:
-            if finder(target, item) is None:
-                target.append(item)
 
 
 def _find_str(items: list[str], wanted: str) -> str | None:
@@ -150,15 +109,14 @@ def _strlist(key: str) -> Handler:
 
 def _ip(key: str) -> Handler:
     def handle(builder: OptionBuilder, value: str) -> None:
-        canonical: list[str] = []
         for token in split_tokens(value):
             if key == "ip_del" and token == "all":  # noqa: S105 - the keyword, not a secret
                 builder.flags.add("ip_delall")
                 continue
             if token in ("0.0.0.0", "::", "::0"):  # noqa: S104 - vzctl silently skips these
                 continue
-            canonical.append(canon_ip(token))
-        builder.add_unique(key, canonical, find_ip)
+            # One by one, as vzctl does: addresses before a bad one stay (it matters when reading a config).
+            builder.add_unique(key, [canon_ip(token)], find_ip)
 
     return handle
 
@@ -323,38 +281,9 @@ def _devices(builder: OptionBuilder, value: str) -> None:
         builder.devices.append(parse_device(token))
 
 
-def parse_device(token: str) -> Device:
-    """One ``b|c:major:minor|all:perms`` entry as vzctl reads it (major 7, loop devices, is refused)."""
-    parts = token.split(":", 3)
-    if len(parts) != 4 or len(parts[0]) != 1 or parts[0] not in "bc":
-        raise BadValueError(token)
-    kind, major_text, minor_text, perms = parts
-    major = parse_int(major_text) if major_text else None
-    if major is None or major == 7:
-        raise BadValueError(token)
-    minor = None if minor_text == "all" else parse_int(minor_text)
-    return Device(kind, major, minor, _perms(perms, token))
-
-
-def _perms(text: str, token: str) -> str:
-    if text == "none":
-        return ""
-    if any(ch not in "rwq" for ch in text):
-        raise BadValueError(token)
-    return "".join(ch for ch in "rwq" if ch in text)
-
-
 def _devnodes(builder: OptionBuilder, value: str) -> None:
     for token in split_tokens(value, " "):
         builder.devnodes.append(parse_devnode(token))
-
-
-def parse_devnode(token: str) -> DevNode:
-    """One ``name:perms`` entry. vzctl also stat()s /dev/<name> on the host; that check belongs to the caller."""
-    name, colon, perms = token.rpartition(":")
-    if not colon or not name:
-        raise BadValueError(token)
-    return DevNode(name, _perms(perms, token))
 
 
 def _pci(key: str) -> Handler:
@@ -362,21 +291,6 @@ def _pci(key: str) -> Handler:
         builder.add_unique(key, [parse_pci(token) for token in split_tokens(value, " ")], _find_str)
 
     return handle
-
-
-def parse_pci(token: str) -> str:
-    """``[domain:]bus:slot.func`` in hex, stored as ``%04x:%02x:%02x.%d``."""
-    head, dot, func = token.rpartition(".")
-    fields = head.split(":")
-    if not dot or len(fields) not in (2, 3):
-        raise BadValueError(token)
-    try:
-        numbers = [int(part, 16) for part in fields]
-        function = int(func)
-    except ValueError as exc:
-        raise BadValueError(token) from exc
-    domain, bus, slot = numbers if len(numbers) == 3 else [0, *numbers]
-    return f"{domain:04x}:{bus:02x}:{slot:02x}.{function}"
 
 
 def _layout(builder: OptionBuilder, value: str) -> None:
@@ -389,48 +303,6 @@ def _layout(builder: OptionBuilder, value: str) -> None:
 def _netif_add(builder: OptionBuilder, value: str) -> None:
     for token in split_tokens(value, " "):
         builder.veths.append(parse_netif_add(token, builder.ctid, builder.hwid))
-
-
-def parse_netif_add(token: str, ctid: int, hwid: str = DEFAULT_HWID) -> Veth:
-    """``--netif_add ifname[,mac[,host_ifname[,host_mac[,bridge]]]]`` with vzctl's generated defaults."""
-    fields = token.split(",", 4)
-    ifname = fields[0]
-    if len(ifname) + 1 > IFNAMSIZE:
-        raise BadValueError(token)
-    if len(fields) == 1:
-        host_ifname = default_host_ifname(ctid, ifname)
-        return Veth(
-            ifname=ifname,
-            mac=generate_mac(ctid, ifname, hwid),
-            host_ifname=host_ifname,
-            host_mac=generate_mac(ctid, host_ifname, hwid),
-        )
-    mac = _given_mac(fields[1], "Invalid container MAC address") or generate_mac(ctid, ifname, hwid)
-    if len(fields) == 2:
-        return Veth(ifname=ifname, mac=mac, host_ifname=default_host_ifname(ctid, ifname), host_mac=mac)
-    host_ifname = fields[2]
-    if len(host_ifname) + 1 > IFNAMSIZE:
-        raise BadValueError(token)
-    if host_ifname and len(fields) == 3:
-        return Veth(ifname=ifname, mac=mac, host_ifname=host_ifname, host_mac=mac)
-    host_ifname = host_ifname or default_host_ifname(ctid, ifname)
-    host_mac_text = fields[3] if len(fields) > 3 else ""
-    host_mac = _given_mac(host_mac_text, "Invalid host MAC address") or generate_mac(ctid, host_ifname, hwid)
-    bridge = fields[4] if len(fields) > 4 else ""
-    if len(bridge) + 1 > IFNAMSIZE:
-        raise BadValueError(token)
-    return Veth(ifname=ifname, mac=mac, host_ifname=host_ifname, host_mac=host_mac, bridge=bridge)
-
-
-def _given_mac(text: str, message: str) -> str | None:
-    if not text:
-        return None
-    if len(text) != 17:
-        raise SetParamError(f"{message}{' length' if 'container' in message else ''}")
-    try:
-        return parse_hwaddr(text)
-    except BadValueError as exc:
-        raise SetParamError(f"{message}{' format' if 'container' in message else ''}") from exc
 
 
 def _netif_del(builder: OptionBuilder, value: str) -> None:
@@ -556,103 +428,3 @@ HANDLERS: dict[str, Handler] = {
     "local_uid": _ignore,
     "local_gid": _ignore,
 }
-
-
-def freeze_request(builder: OptionBuilder, args: tuple[str, ...]) -> SetRequest:
-    values = builder.values
-    lists = builder.lists
-
-    def opt(key: str) -> object:
-        return values.get(key)
-
-    return SetRequest(
-        args=args,
-        save="save" in builder.flags,
-        force="force" in builder.flags,
-        reset_ub="reset_ub" in builder.flags,
-        skip_arpdetect="skip_arpdetect" in builder.flags,
-        offline_resize="offline_resize" in builder.flags,
-        setmode=_str_or_none(opt("setmode")),
-        applyconfig=_str_or_none(opt("applyconfig")),
-        applyconfig_map=_str_or_none(opt("applyconfig_map")),
-        ubc=MappingProxyType(dict(builder.ubc)),
-        vm_overcommit=_float_or_none(opt("vm_overcommit")),
-        capabilities_on=frozenset(builder.cap_on),
-        capabilities_off=frozenset(builder.cap_off),
-        ip_add=tuple(lists.get("ip_add", ())),
-        ip_del=tuple(lists.get("ip_del", ())),
-        ip_delall="ip_delall" in builder.flags,
-        netdev_add=tuple(lists.get("netdev_add", ())),
-        netdev_del=tuple(lists.get("netdev_del", ())),
-        hostname=_str_or_none(opt("hostname")),
-        description=_str_or_none(opt("description")),
-        name=_str_or_none(opt("name")),
-        ostemplate=_str_or_none(opt("ostemplate")),
-        root=_str_or_none(opt("root")),
-        private=_str_or_none(opt("private")),
-        mount_opts=_str_or_none(opt("mount_opts")),
-        nameservers=tuple(lists.get("nameservers", ())),
-        searchdomains=tuple(lists.get("searchdomains", ())),
-        userpasswd=tuple(lists.get("userpasswd", ())),
-        devices=tuple(builder.devices),
-        devnodes=tuple(builder.devnodes),
-        pci_add=tuple(lists.get("pci_add", ())),
-        pci_del=tuple(lists.get("pci_del", ())),
-        cpuunits=_int_or_none(opt("cpuunits")),
-        cpuweight=_int_or_none(opt("cpuweight")),
-        cpulimit=_cpulimit_or_none(opt("cpulimit")),
-        cpus=_int_or_none(opt("cpus")),
-        cpumask=_str_or_none(opt("cpumask")),
-        nodemask=_str_or_none(opt("nodemask")),
-        onboot=_bool_or_none(opt("onboot")),
-        disabled=_bool_or_none(opt("disabled")),
-        diskquota=_bool_or_none(opt("diskquota")),
-        diskspace=_pair_or_none(opt("diskspace")),
-        diskinodes=_pair_or_none(opt("diskinodes")),
-        quotatime=_int_or_none(opt("quotatime")),
-        quotaugidlimit=_int_or_none(opt("quotaugidlimit")),
-        meminfo=_str_or_none(opt("meminfo")),
-        netif_add=tuple(builder.veths),
-        netif_del=tuple(lists.get("netif_del", ())),
-        netif_delall="netif_delall" in builder.flags,
-        features_on=frozenset(builder.features_on),
-        features_known=frozenset(builder.features_known),
-        ioprio=_int_or_none(opt("ioprio")),
-        iolimit=_int_or_none(opt("iolimit")),
-        iopslimit=_int_or_none(opt("iopslimit")),
-        bootorder=_int_or_none(opt("bootorder")),
-        stop_timeout=_int_or_none(opt("stop_timeout")),
-        iptables=frozenset(builder.iptables),
-        netfilter=_str_or_none(opt("netfilter")),
-        layout=_str_or_none(opt("layout")),
-        config=_str_or_none(opt("config")),
-        origin_sample=_str_or_none(opt("origin_sample")),
-    )
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _bool_or_none(value: object) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _float_or_none(value: object) -> float | None:
-    return float(value) if isinstance(value, float) else None
-
-
-def _pair_or_none(value: object) -> tuple[int, int] | None:
-    if isinstance(value, tuple) and len(value) == 2:
-        return (int(value[0]), int(value[1]))
-    return None
-
-
-def _cpulimit_or_none(value: object) -> tuple[int, bool] | None:
-    if isinstance(value, tuple) and len(value) == 2:
-        return (int(value[0]), bool(value[1]))
-    return None

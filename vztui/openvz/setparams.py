@@ -10,16 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vztui.openvz.sethandlers import (
-    HANDLERS,
-    DuplicateValueError,
-    OptionBuilder,
-    freeze_request,
-    parse_device,
-    parse_devnode,
-    parse_netif_add,
-    parse_pci,
-)
+from vztui.openvz.setbuilder import DuplicateValueError, OptionBuilder, freeze_request
+from vztui.openvz.setdevices import parse_device, parse_devnode, parse_netif_add, parse_pci
+from vztui.openvz.sethandlers import HANDLERS
 from vztui.openvz.setoptions import (
     CAPABILITIES,
     CREATE_OPTIONS,

@@ -74,12 +74,14 @@ def _long(
     else:
         candidates = [option for option in options if option.name.startswith(name)] if name else []
         if not candidates:
-            raise GetoptError(f"{program}: unrecognized option '--{name}'")
-        distinct = {(candidate.takes_argument, candidate.param) for candidate in candidates}
-        if len(distinct) > 1:
-            listing = " ".join(f"'--{candidate.name}'" for candidate in candidates)
-            raise GetoptError(f"{program}: option '--{name}' is ambiguous; possibilities: {listing}")
-        option = candidates[0]
+            raise GetoptError(f"{program}: unrecognized option '{arg}'")
+        first = candidates[0]
+        # glibc lists the first match and every later one that differs from it (aliases of it are left out).
+        clashing = [c for c in candidates[1:] if (c.takes_argument, c.param) != (first.takes_argument, first.param)]
+        if clashing:
+            listing = "".join(f" '--{candidate.name}'" for candidate in (first, *clashing))
+            raise GetoptError(f"{program}: option '{arg}' is ambiguous; possibilities:{listing}")
+        option = first
     if option.takes_argument:
         if has_value:
             return option, inline, index
