@@ -455,3 +455,43 @@ def test_convert_simfs_to_ploop(root: Path) -> None:
     assert run.lines[-1] == "Container was successfully converted to the ploop layout"
     assert 'VE_LAYOUT="ploop"\n' in conf(root, 102)
     assert vzctl(root, "convert", "102") == Run(0, "CT is already on ploop\n", "")
+
+
+# --- kernel capabilities and incomplete configs -------------------------------------------------------------------
+
+
+def test_start_with_missing_ubc_parameters(root: Path) -> None:
+    assert vzctl(root, "create", "103", "--ostemplate", "centos-6-x86_64", "--config", "basic").code == 0
+    path = root / "etc/vz/conf/103.conf"
+    path.write_text(path.read_text().replace('KMEMSIZE="14372700:14790164"\n', "").replace('NUMFILE="9312:9312"\n', ""))
+    assert vzctl(root, "start", "103") == Run(
+        28,
+        "Starting container...\n",
+        "Error: required UB parameter kmemsize not set\nError: required UB parameter numfile not set\n",
+    )
+
+
+def test_vswap_config_on_an_old_kernel(tmp_path: Path) -> None:
+    from vztui.sim.node import HostSpec
+
+    old = tmp_path / "old"
+    init_node(old, host=HostSpec(hostname="old", vswap=False, ploop=False))
+    create = vzctl(old, "create", "101", "--ostemplate", "centos-6-x86_64")
+    assert create.code == 99
+    assert create.err.splitlines()[-3:] == [
+        "Alternatively, if you can't or don't want to use ploop, please",
+        "add --layout simfs option, or set VE_LAYOUT=simfs in /etc/vz/vz.conf",
+        "Creation of container private area failed",
+    ]
+    assert vzctl(old, "create", "101", "--ostemplate", "centos-6-x86_64", "--layout", "simfs").code == 0
+    assert vzctl(old, "start", "101") == Run(
+        5,
+        "Starting container...\n",
+        "Error: detected vswap CT config but kernel does not support vswap\n"
+        "This means either old kernel or bad config (physpages NOT set to 0:unlimited)\n",
+    )
+    assert vzctl(old, "set", "101", "--ram", "1G", "--save") == Run(
+        3,
+        "",
+        "Error: kernel does not support vswap, unable to use --ram/--swap parameters\nError parsing options\n",
+    )
