@@ -153,6 +153,18 @@ class KnownHosts:
         with self._lock:
             return [e for f in self._files for e in f.entries() if e.matches(name)]
 
+    def stamp(self) -> tuple[tuple[int, int], ...]:
+        """Changes whenever either file changes: a transport refused for its host key retries at once after trust."""
+        stamps = []
+        for path in self.files:
+            try:
+                info = path.stat()
+            except OSError:
+                stamps.append((0, -1))
+            else:
+                stamps.append((info.st_mtime_ns, info.st_size))
+        return tuple(stamps)
+
     def known_types(self, host: str, port: int | None) -> list[str]:
         """Key types on file for the host, so the handshake can ask for one of those first (as OpenSSH does)."""
         types: list[str] = []

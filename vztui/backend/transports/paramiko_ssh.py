@@ -148,6 +148,7 @@ class ParamikoTransport(Transport):
         self._failures = 0
         self._next_attempt = 0.0
         self._last_error: TransportError | None = None
+        self._hosts_stamp: tuple[tuple[int, int], ...] = ()
         self._closed = False
         self._active = 0
         self._last_used = time.monotonic()
@@ -177,6 +178,8 @@ class ParamikoTransport(Transport):
             if conn is not None:
                 self._lost("connection closed by the node")
             wait = self._next_attempt - time.monotonic()
+            if isinstance(self._last_error, HostKeyError) and self.known_hosts.stamp() != self._hosts_stamp:
+                wait = 0.0  # someone trusted a key since the refusal: try now, not after the backoff
             if wait > 0 and self._last_error is not None:
                 if isinstance(self._last_error, HostKeyError | AuthenticationError):
                     raise self._last_error.with_traceback(None)
@@ -346,6 +349,7 @@ class ParamikoTransport(Transport):
         delay = min(self.backoff_max, self.backoff_base * 2 ** (self._failures - 1))
         self._next_attempt = time.monotonic() + delay * random.uniform(0.7, 1.3)  # noqa: S311 - jitter, not crypto
         self._last_error = exc
+        self._hosts_stamp = self.known_hosts.stamp()
         previous = self._status
         permanent = isinstance(exc, HostKeyError | AuthenticationError)
         if (
