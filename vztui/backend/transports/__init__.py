@@ -22,8 +22,23 @@ from vztui.backend.transports.local import LocalTransport
 
 if TYPE_CHECKING:
     from vztui.backend.hostkeys import KnownHosts
+    from vztui.backend.transports.openssh import OpenSshTransport
+    from vztui.backend.transports.paramiko_ssh import ParamikoTransport
 
-__all__ = ["Launch", "LocalTransport", "create_transport", "remote_command"]
+__all__ = ["Launch", "LocalTransport", "OpenSshTransport", "ParamikoTransport", "create_transport", "remote_command"]
+
+
+def __getattr__(name: str) -> object:
+    """The SSH transports load on first use: importing paramiko costs cold start time a local node never needs."""
+    if name == "ParamikoTransport":
+        from vztui.backend.transports.paramiko_ssh import ParamikoTransport
+
+        return ParamikoTransport
+    if name == "OpenSshTransport":
+        from vztui.backend.transports.openssh import OpenSshTransport
+
+        return OpenSshTransport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def create_transport(spec: NodeSpec, *, known_hosts: KnownHosts | None = None) -> Transport:
