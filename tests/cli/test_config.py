@@ -274,3 +274,14 @@ multi = 3
     assert lines[("nodes", "q.x")] == 9
     assert lines[("nodes", "q.x", "lit")] == 10
     assert ("multi",) not in lines and ("nodes", "q.x", "multi") not in lines
+
+
+def test_builtin_ispbasic_preset_and_user_override(tmp_path: Path) -> None:
+    config = _load(tmp_path)
+    ispbasic = config.presets["ispbasic"]
+    assert ispbasic.value("ram") == "512M"
+    assert ispbasic.value("diskspace") == "3000M"
+    assert config.origin("presets.ispbasic").kind is OriginKind.BUILTIN
+    config = _load(tmp_path, "\n[presets.ispbasic]\nram = '1G'\n")
+    assert config.presets["ispbasic"].params == (("ram", "1G"),)
+    assert str(config.origin("presets.ispbasic")) == f"user file {tmp_path / 'config.toml'}:2"

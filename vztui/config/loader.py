@@ -43,6 +43,7 @@ from vztui.config.schema import (
     describe,
     keys_value,
 )
+from vztui.openvz.errors import ValidationError
 
 Overrides = Mapping[str, tuple[object, str]]
 """Command-line overrides: dotted key (``defaults.read_only``) → (value, the flag as typed)."""
@@ -155,9 +156,14 @@ class _FileReader:
                 except BadValueError as error:
                     self.problem(path, f"{dotted(path)}: {error}")
                     ok = False
-            if ok:
+            if not ok:
+                continue
+            try:
                 preset = PresetConfig(name, tuple(params), description)
-                self.layer.values[("presets", name)] = (preset, self.origin(("presets", name)))
+            except ValidationError as error:
+                self.problem(("presets", name), f"{dotted(('presets', name))}: {error}")
+                continue
+            self.layer.values[("presets", name)] = (preset, self.origin(("presets", name)))
 
     def read_keymap(self, keymap: Mapping[str, Any]) -> None:
         for binding, value in keymap.items():

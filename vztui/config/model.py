@@ -9,6 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from vztui.backend.nodespec import NodeSpec, TransportKind
+from vztui.openvz.presets import Preset
 
 
 class OriginKind(enum.StrEnum):
@@ -121,16 +122,8 @@ class UiConfig:
     mouse: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class PresetConfig:
-    """A ``[presets.NAME]`` table: ``vzctl set`` parameters in the order written, validated, as option → value."""
-
-    name: str
-    params: tuple[tuple[str, str], ...]
-    description: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return dict(self.params)
+PresetConfig = Preset
+"""A ``[presets.NAME]`` table is the domain's ``Preset``: ordered ``vzctl set`` parameters, validated on creation."""
 
 
 def _empty_origins() -> Mapping[str, Origin]:

@@ -48,4 +48,7 @@ def _strict(option: str, text: str) -> None:
 
 
 def builtin_presets() -> Mapping[str, PresetConfig]:
-    return {}
+    """``ispbasic``: the seed panel's standard preset; a ``[presets.ispbasic]`` table replaces it."""
+    from vztui.openvz.presets import ISPBASIC
+
+    return {ISPBASIC.name: ISPBASIC}
