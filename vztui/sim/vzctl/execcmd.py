@@ -30,6 +30,13 @@ _DAEMONS = (
     ("postfix", "pickup -l -t fifo -u", 2400, 81392),
 )
 
+_WORKERS = (
+    ("apache", "/usr/sbin/httpd", 3072, 175284),
+    ("apache", "php-fpm: pool www", 18432, 320512),
+    ("mysql", "/usr/libexec/mysqld --basedir=/usr --datadir=/var/lib/mysql", 2048, 509392),
+    ("root", "sshd: root@notty", 3584, 99956),
+)
+
 
 def prepare(inv: Invocation, options: Sequence[str]) -> Callable[[Invocation], int]:
     """Check the arguments as ``parse_action_opt`` does and return the runner."""
@@ -73,10 +80,7 @@ def shell_context(inv: Invocation, *, login: bool = False) -> ShellContext:
         context.uptime_seconds = max(now - runtime.started_at, 0.0)
     numproc = len(_DAEMONS)
     try:
-        from vztui.sim.kernel.model import KernelModel
-
-        figures = KernelModel(inv.node).figures(inv.node.read_state(), now, {inv.ctid: inv.conf})
-        ct = figures.cts.get(inv.ctid)
+        ct = inv.node.kernel_figures().cts.get(inv.ctid)
     except (ImportError, AttributeError, KeyError, ValueError, TypeError):
         ct = None
     if ct is not None:
@@ -108,9 +112,9 @@ def _processes(count: int) -> tuple[Process, ...]:
     processes: list[Process] = []
     pid = 1
     for index in range(count):
-        user, command, rss, vsz = _DAEMONS[index] if index < len(_DAEMONS) else ("root", "[kthreadd/worker]", 0, 0)
+        user, command, rss, vsz = _DAEMONS[index] if index < len(_DAEMONS) else _WORKERS[index % len(_WORKERS)]
         processes.append(Process(pid=pid, user=user, command=command, rss_kb=rss, vsz_kb=vsz))
-        pid += 1 if index == 0 else 37 + index * 13
+        pid += 1 if index == 0 else 3 + (index * 37) % 211
     return tuple(processes)
 
 
