@@ -185,7 +185,7 @@ def vzctl_create(
     return argv
 
 
-def vzctl_set(ctid: int | str, changes: SetChanges, *, save: bool = True, setmode: str | None = None) -> list[str]:
+def vzctl_set(ctid: int | str, changes: SetChanges, save: bool = True, *, setmode: str | None = None) -> list[str]:
     """``vzctl set CTID <changes> [--setmode restart|ignore] [--save]``; an empty change set is refused."""
     args = changes.to_args()
     if not args:
