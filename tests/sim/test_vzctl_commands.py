@@ -495,3 +495,40 @@ def test_vswap_config_on_an_old_kernel(tmp_path: Path) -> None:
         "",
         "Error: kernel does not support vswap, unable to use --ram/--swap parameters\nError parsing options\n",
     )
+
+
+def test_runscript_on_a_stopped_ct_mounts_it_around_the_script(root: Path) -> None:
+    create_simfs(root, 102, "--hostname", "db1")
+    script = root / "root" / "check.sh"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text("#!/bin/bash\ncat /etc/hostname\necho done\n")
+    assert vzctl(root, "runscript", "102", "/root/check.sh") == Run(
+        0, "Container is mounted\ndb1\ndone\nContainer is unmounted\n", ""
+    )
+    assert vzctl(root, "runscript", "102") == Run(20, "", "Script not specified\n")
+
+
+def test_compact(root: Path) -> None:
+    create_simfs(root)
+    assert vzctl(root, "compact", "102") == Run(0, "Compact only makes sense for ploop containers\n", "")
+    create_ploop(root)
+    run = vzctl(root, "compact", "101")
+    assert run.code == 0
+    assert run.lines[-1] == "Container is unmounted"
+
+
+def test_userpasswd_on_a_stopped_ct_starts_and_kills_it(root: Path) -> None:
+    create_simfs(root)
+    run = vzctl(root, "set", "102", "--userpasswd", "root:secret", "--save")
+    assert run == Run(
+        0,
+        "Starting container...\nContainer is mounted\nContainer start in progress...\n"
+        "Killing container ...\nContainer was stopped\nContainer is unmounted\n"
+        "CT configuration saved to /etc/vz/conf/102.conf\n",
+        "",
+    )
+    assert vzctl(root, "status", "102").out == "CTID 102 exist unmounted down\n"
+    # Without --save, vzctl 4.11.1 goes on to apply the vswap-derived UBCs to the (again) stopped CT and fails.
+    assert vzctl(root, "set", "102", "--userpasswd", "root:secret").err == (
+        "Unable to apply UBC parameters: container is not running\n"
+    )

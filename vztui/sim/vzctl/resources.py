@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vztui.openvz.units import INT_MAX, LONG_MAX
-from vztui.sim.shconf import parse_shell_conf
 from vztui.sim.vzctl.context import Invocation
 
 DEFAULT_CPUUNITS = 1000
@@ -218,39 +217,3 @@ def _int(value: str) -> int:
         return int(float(text))
     except ValueError:
         return 0
-
-
-def live_changes(inv: Invocation, old_text: str, new_text: str, *, vswap: bool) -> LiveChanges:
-    """What changed between two versions of the config, as a running CT has to apply it."""
-    old = parse_shell_conf(old_text)
-    new = parse_shell_conf(new_text)
-    changes = LiveChanges()
-    changes.ubc = vswap or any(old.get(key) != new.get(key) for key in UBC_KEYS)
-    old_ips = old.get("IP_ADDRESS", "").split()
-    new_ips = new.get("IP_ADDRESS", "").split()
-    if old_ips != new_ips:
-        if old_ips and not new_ips:
-            changes.ip_delete_all = True
-            changes.ip_delete = old_ips
-        else:
-            new_bare = {ip.split("/")[0] for ip in new_ips}
-            changes.ip_delete = [ip for ip in old_ips if ip.split("/")[0] not in new_bare]
-            old_set = set(old_ips)
-            changes.ip_add = [ip for ip in new_ips if ip not in old_set]
-    for key, attr in (
-        ("CPULIMIT", "cpulimit"),
-        ("CPUUNITS", "cpuunits"),
-        ("CPUS", "cpus"),
-        ("CPUMASK", "cpumask"),
-        ("NODEMASK", "nodemask"),
-        ("IOLIMIT", "iolimit"),
-        ("IOPSLIMIT", "iopslimit"),
-    ):
-        if old.get(key) != new.get(key) and key in new:
-            setattr(changes, attr, new[key])
-    changes.devices = old.get("DEVICES") != new.get("DEVICES") or old.get("DEVNODES") != new.get("DEVNODES")
-    changes.pci = old.get("PCI") != new.get("PCI")
-    if old.get("NETIF") != new.get("NETIF"):
-        before = set(veth_names(old.get("NETIF", ""), inv.ctid))
-        changes.veth = [name for name in veth_names(new.get("NETIF", ""), inv.ctid) if name not in before]
-    return changes
