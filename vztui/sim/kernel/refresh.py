@@ -16,7 +16,7 @@ from vztui.sim.node import CONF_DIR, SimNode
 from vztui.sim.state import STATE_FILE, NodeState
 
 MAX_AGE = 0.5
-PER_CT_MAX_AGE = 2.0
+PER_CT_MAX_AGE = 5.0
 """Per-CT files (bc/<id>/resources, fairsched/<id>/cpu.nr_cpus) are rewritten at least this often by tool calls."""
 STAMP = ".vzsim-stamp"
 CT_STAMP = ".vzsim-stamp-ct"
@@ -139,7 +139,9 @@ def write_all(
     if per_ct:
         for ctid, ct in fig.cts.items():
             files[f"bc/{ctid}/resources"] = procfs.bc_ct_resources(rows, ctid)
-            files[f"vz/fairsched/{ctid}/cpu.nr_cpus"] = f"{ct.cpus}\n"
+            nr_cpus = f"vz/fairsched/{ctid}/cpu.nr_cpus"
+            if _read(proc / nr_cpus) != f"{ct.cpus}\n":
+                files[nr_cpus] = f"{ct.cpus}\n"
     suffix = f".{os.getpid()}.tmp"
     made: set[Path] = set()
     for name, text in files.items():
@@ -162,6 +164,14 @@ def write_all(
         tmp.write_text(procfs.stamp(fig), encoding="ascii")
         os.utime(tmp, (fig.t, fig.t))
         os.replace(tmp, stamp)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def _drop_stale_bc_dirs(bc: Path, running: set[int]) -> None:
