@@ -11,8 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vztui.openvz.conf import apply_sample, apply_set, config_diff, save_config, stored_lines, ubc_string
-from vztui.openvz.setparams import parse_set_args
+from vztui.openvz.conf import (
+    apply_sample,
+    apply_set,
+    config_diff,
+    create_config,
+    save_config,
+    stored_lines,
+    ubc_string,
+)
+from vztui.openvz.setparams import parse_create_args, parse_set_args
 from vztui.openvz.setvalues import generate_mac
 from vztui.openvz.units import LONG_MAX
 
@@ -308,3 +316,82 @@ def test_saving_twice_is_idempotent(lines: list[str], barrier: int, limit: int) 
 def test_ubc_string_reads_back_through_vzctl_parsing(barrier: int, limit: int) -> None:
     text = ubc_string(barrier, limit)
     assert parse_set_args(["--numproc", text]).ubc["numproc"] == (barrier, limit)
+
+
+class TestCreate:
+    def test_real_debian_capture_of_section_2_7(self) -> None:
+        """create (simfs, vswap-256m) then --netif_add and --ram 1G, as captured on a real Debian node."""
+        sample = (SAMPLES / "ve-vswap-256m.conf-sample").read_text()
+        created = create_config(
+            sample,
+            parse_create_args(["--ostemplate", "ubuntu-16.04-x86_64", "--layout", "simfs"]),
+            sample_name="vswap-256m",
+            ve_root="/var/lib/vz/root/$VEID",
+            ve_private="/var/lib/vz/private/$VEID",
+            layout="ploop",
+            ostemplate="centos-6-x86",
+            ctid=1,
+        )
+        netif = "eth0,00:18:51:A1:C6:35,veth1.eth0,00:18:51:BF:1D:AC,br0"
+        after_netif = apply_set(created, parse_set_args(["--netif_add", netif, "--save"], ctid=1), ctid=1)
+        final = apply_set(after_netif, parse_set_args(["--ram", "1G", "--save"], ctid=1), ctid=1)
+        body = final.split("# RAM\n", 1)[1]
+        assert body == (
+            'PHYSPAGES="0:262144"\n'
+            "\n"
+            "# Swap\n"
+            'SWAPPAGES="0:512M"\n'
+            "\n"
+            "# Disk quota parameters (in form of softlimit:hardlimit)\n"
+            'DISKSPACE="2G:2.2G"\n'
+            'DISKINODES="131072:144179"\n'
+            'QUOTATIME="0"\n'
+            "\n"
+            "# CPU fair scheduler parameter\n"
+            'CPUUNITS="1000"\n'
+            "\n"
+            'NETFILTER="stateless"\n'
+            'VE_ROOT="/var/lib/vz/root/$VEID"\n'
+            'VE_PRIVATE="/var/lib/vz/private/$VEID"\n'
+            'VE_LAYOUT="simfs"\n'
+            'OSTEMPLATE="ubuntu-16.04-x86_64"\n'
+            'ORIGIN_SAMPLE="vswap-256m"\n'
+            'NETIF="ifname=eth0,bridge=br0,mac=00:18:51:A1:C6:35,host_ifname=veth1.eth0,host_mac=00:18:51:BF:1D:AC"\n'
+        )
+        assert final.startswith(sample.split("# RAM\n", 1)[0])
+
+    def test_create_with_ip_hostname_name_and_disk(self) -> None:
+        request = parse_create_args(
+            [
+                "--ostemplate",
+                "centos-6-x86_64",
+                "--ipadd",
+                "10.0.0.5",
+                "--hostname",
+                "web1",
+                "--name",
+                "web1",
+                "--diskspace",
+                "3000M",
+            ]
+        )
+        created = create_config(
+            CREATED.split("VE_ROOT", maxsplit=1)[0],
+            request,
+            sample_name="vswap-256m",
+            ve_root="/vz/root/$VEID",
+            ve_private="/vz/private/$VEID",
+            layout="ploop:expanded",
+            ostemplate="centos-6-x86",
+        )
+        assert created.endswith(
+            'IP_ADDRESS="10.0.0.5"\n'
+            'HOSTNAME="web1"\n'
+            'VE_ROOT="/vz/root/$VEID"\n'
+            'VE_PRIVATE="/vz/private/$VEID"\n'
+            'VE_LAYOUT="ploop"\n'
+            'OSTEMPLATE="centos-6-x86_64"\n'
+            'ORIGIN_SAMPLE="vswap-256m"\n'
+            'NAME="web1"\n'
+        )
+        assert 'DISKSPACE="3072000:3072000"' in created.splitlines()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from vztui.openvz.conf import apply_set
+from vztui.openvz.conf import apply_set, create_config
 from vztui.openvz.conflines import read_config_request
 from vztui.openvz.errors import ValidationError
 from vztui.openvz.presets import ISPBASIC, Preset, create_plan, create_plan_argvs, sample_text
-from vztui.openvz.setparams import parse_set_args
+from vztui.openvz.setparams import parse_create_args, parse_set_args
 from vztui.openvz.units import LONG_MAX
 
 
@@ -97,15 +97,19 @@ def test_plan_refuses_bad_input_before_anything_runs() -> None:
 
 
 def test_the_plan_ends_with_the_config_the_same_vzctl_calls_produce() -> None:
-    created = sample_text() + (
-        'VE_ROOT="/vz/root/$VEID"\n'
-        'VE_PRIVATE="/vz/private/$VEID"\n'
-        'VE_LAYOUT="ploop"\n'
-        'OSTEMPLATE="centos-6-x86_64"\n'
-        'ORIGIN_SAMPLE="ispbasic"\n'
+    plan = create_plan_argvs(101, ostemplate="centos-6-x86_64", hostname="web1", ips=["10.0.0.5"])
+    conf = create_config(
+        sample_text(),
+        parse_create_args(plan[0][3:]),
+        sample_name="ispbasic",
+        ve_root="/vz/root/$VEID",
+        ve_private="/vz/private/$VEID",
+        layout="ploop",
+        ostemplate="centos-6-x86",
+        ctid=101,
     )
-    conf = created
-    for argv in create_plan_argvs(101, ostemplate="centos-6-x86_64", hostname="web1", ips=["10.0.0.5"])[1:]:
+    assert conf.endswith('OSTEMPLATE="centos-6-x86_64"\nORIGIN_SAMPLE="ispbasic"\n')
+    for argv in plan[1:]:
         if argv[0] == "vzctl":
             conf = apply_set(conf, parse_set_args(argv[3:], ctid=101), ctid=101)
     values = read_config_request(conf)

@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 from vztui.openvz.conflines import (
     ConfigValues,
+    read_config_request,
     read_config_values,
     sample_overlay,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "apply_sample",
     "apply_set",
     "config_diff",
+    "create_config",
     "save_config",
     "stored_lines",
     "ubc_string",
@@ -143,6 +145,38 @@ def apply_sample(conf_text: str, sample_text: str, sample_name: str, *, ctid: in
     """
     request = SetRequest(args=("--applyconfig", sample_name, "--save"), save=True, applyconfig=sample_name)
     return apply_set(conf_text, request, host_cpus=host_cpus, ctid=ctid, sample_text=sample_text)
+
+
+def create_config(
+    sample_text: str,
+    request: SetRequest,
+    *,
+    sample_name: str,
+    ve_root: str,
+    ve_private: str,
+    layout: str,
+    ostemplate: str,
+    ctid: int = 0,
+    hwid: str = DEFAULT_HWID,
+) -> str:
+    """The CTID.conf ``vzctl create`` writes: the sample copied byte for byte, then vzctl's save of the create.
+
+    ``request`` is ``parse_create_args(...)``; ``ve_root``/``ve_private``/``layout``/``ostemplate`` are the values in
+    effect (the command line's, else vz.conf's), kept unexpanded (``$VEID``). New keys land in vzctl's order:
+    IP_ADDRESS, HOSTNAME, DESCRIPTION, VE_ROOT, VE_PRIVATE, VE_LAYOUT, OSTEMPLATE, ORIGIN_SAMPLE, DISKSPACE,
+    DISKINODES, NAME (REFERENCE §2.7, vzctl ``vps_create``).
+    """
+    sample_origin = read_config_request(sample_text, ctid=ctid, hwid=hwid).origin_sample
+    effective = replace(
+        request,
+        root=request.root or ve_root,
+        private=request.private or ve_private,
+        layout=request.layout or layout,
+        ostemplate=request.ostemplate or ostemplate,
+        origin_sample=None if sample_origin is not None else sample_name,
+        config=None,
+    )
+    return save_config(sample_text, effective, ctid=ctid, hwid=hwid).text
 
 
 def config_diff(old: str, new: str, *, old_name: str = "current", new_name: str = "after set") -> list[str]:
