@@ -297,3 +297,14 @@ def test_ct0_set_applies_to_the_host_and_saves_0_conf(root: Path) -> None:
     run = vzctl(root, "set", "0", "--numproc", "1000", "--save")
     assert run == Run(0, "UB limits were set successfully\nCT configuration saved to /etc/vz/conf/0.conf\n", "")
     assert (root / "etc/vz/conf/0.conf").read_text().endswith('NUMPROC="1000"\n')
+
+
+def test_unsaved_live_values_are_remembered_until_the_ct_stops(root: Path) -> None:
+    vzctl(root, "start", "101")
+    vzctl(root, "set", "101", "--ipadd", "10.0.0.9", "--numproc", "300")
+    live = SimNode(root).runtime(101).extra["live_conf"]
+    assert live == {"IP_ADDRESS": "10.0.0.9", "NUMPROC": "300"}
+    vzctl(root, "set", "101", "--numproc", "300", "--save")
+    assert SimNode(root).runtime(101).extra["live_conf"] == {"IP_ADDRESS": "10.0.0.9"}
+    vzctl(root, "stop", "101")
+    assert "live_conf" not in SimNode(root).runtime(101).extra

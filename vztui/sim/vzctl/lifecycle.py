@@ -114,7 +114,7 @@ def boot(inv: Invocation, *, wait: bool = False, skip_remount: bool = False, ski
         runtime.running = True
         runtime.mounted = True
         runtime.started_at = inv.node.now()
-        runtime.extra.pop("suspended_uptime", None)
+        runtime.extra.pop("live_conf", None)
     if not skip_setup:
         print_changes(inv, starting_changes(inv), starting=True)
     pause(jitter(0.2, 0.6))
@@ -153,6 +153,7 @@ def mark_stopped(inv: Invocation) -> None:
         runtime = state.ct(inv.ctid)
         runtime.running = False
         runtime.started_at = None
+        runtime.extra.pop("live_conf", None)
 
 
 def restart(inv: Invocation, options: StartStopOptions) -> int:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from vztui.openvz.conf import save_config
+from vztui.openvz.conf import apply_set, save_config
 from vztui.openvz.setparams import SetParamError, SetRequest, parse_set_args
 from vztui.openvz.units import INT_MAX, LONG_MAX
+from vztui.sim.shconf import parse_shell_conf
 from vztui.sim.vzctl import fsops, lifecycle
 from vztui.sim.vzctl.context import Invocation, VzctlExit
 from vztui.sim.vzctl.create import assign_name, report_param_error
@@ -49,6 +50,8 @@ def run_set(inv: Invocation, request: SetRequest, argc: int) -> int:
     except _SetFailed as failed:
         code = failed.code
         warn_save = failed.warn_save
+    if not code and inv.ctid != 0 and inv.is_running():
+        _remember_live(inv, request)
     if request.save:
         if code:
             inv.error("Error: failed to apply some parameters, not saving configuration file!")
@@ -62,6 +65,39 @@ def run_set(inv: Invocation, request: SetRequest, argc: int) -> int:
             + "(use --save flag)"
         )
     return code
+
+
+LIVE_CONF = "live_conf"
+"""``CtRuntime.extra`` key: config values a running CT got from ``set`` without ``--save`` (until it stops)."""
+
+
+def _remember_live(inv: Invocation, request: SetRequest) -> None:
+    """Record what the running CT now uses, so the kernel model can follow a set that was not saved."""
+    before = inv.conf_text or ""
+    after = apply_set(
+        before, request, host_cpus=inv.node.hostspec.cpus, ctid=inv.ctid, sample_text=_sample(inv, request)
+    )
+    old, new = parse_shell_conf(before), parse_shell_conf(after)
+    changed = {key: value for key, value in new.items() if old.get(key) != value}
+    with inv.node.transaction() as state:
+        runtime = state.ct(inv.ctid)
+        live = dict(runtime.extra.get(LIVE_CONF, {}))
+        if request.save:
+            for key in changed:
+                live.pop(key, None)
+        else:
+            live.update(changed)
+        if live:
+            runtime.extra[LIVE_CONF] = live
+        else:
+            runtime.extra.pop(LIVE_CONF, None)
+
+
+def _sample(inv: Invocation, request: SetRequest) -> str | None:
+    if request.applyconfig is None:
+        return None
+    sample_host = inv.host(inv.node.sample_path(request.applyconfig))
+    return sample_host.read_text(encoding="utf-8", errors="replace") if sample_host.is_file() else ""
 
 
 def _set_ve0(inv: Invocation, request: SetRequest) -> int:
@@ -81,10 +117,7 @@ def _save(inv: Invocation, request: SetRequest) -> int:
     if not inv.node.config_exists(inv.ctid):
         inv.error(f"WARNING: {path} not found: No such file or directory")
     inv.reload_conf()
-    sample_text = None
-    if request.applyconfig is not None:
-        sample_host = inv.host(inv.node.sample_path(request.applyconfig))
-        sample_text = sample_host.read_text(encoding="utf-8", errors="replace") if sample_host.is_file() else ""
+    sample_text = _sample(inv, request)
     result = save_config(
         inv.conf_text or "", request, host_cpus=inv.node.hostspec.cpus, ctid=inv.ctid, sample_text=sample_text
     )
