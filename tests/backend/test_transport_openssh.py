@@ -123,6 +123,13 @@ async def test_stdin_reaches_the_command(make: MakeTransport) -> None:
     assert (await make().run(["cat"], stdin=b"abc\x00\n")).stdout == b"abc\x00\n"
 
 
+async def test_timeout_kills_a_command_fed_stdin(make: MakeTransport, tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    with pytest.raises(CommandTimeoutError):
+        await make().run(["sh", "-c", 'echo $$ > "$1"; exec sleep 30', "sh", str(pidfile)], stdin=b"x", timeout=1)
+    assert await _gone(int(pidfile.read_text()))
+
+
 async def test_stream_lines_then_one_exit_status(make: MakeTransport) -> None:
     events = [e async for e in make().stream(["sh", "-c", "echo a; echo b >&2; exit 2"])]
     lines = sorted((e.stream, e.text) for e in events if isinstance(e, OutputLine))

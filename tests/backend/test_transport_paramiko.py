@@ -26,6 +26,7 @@ from vztui.backend.transport import (
     TransportError,
 )
 from vztui.backend.transports import Launch
+from vztui.backend.transports._command import WATCHDOG_SCRIPT
 from vztui.backend.transports.paramiko_ssh import ParamikoTransport
 
 pytestmark = pytest.mark.sshd
@@ -109,8 +110,11 @@ async def test_remote_command_string_is_one_shlex_join(make: MakeTransport) -> N
     command = with_path.remote_command(["vzlist", "-a"])
     words = shlex.split(command)
     assert words[:5] == ["sudo", "-n", "--", "sh", "-c"]
-    assert words[6:] == ["vztui", "/opt/sim bin", "vzlist", "-a"]
+    assert words[5] == WATCHDOG_SCRIPT
+    assert words[6:] == ["vztui", "/opt/sim bin", "", "vzlist", "-a"]
     assert command == shlex.join(words)
+    fed = shlex.split(with_path.remote_command(["vzctl", "set", "101", "--userpasswd", "x"], stdin_size=12))
+    assert fed[6:] == ["vztui", "/opt/sim bin", "12", "vzctl", "set", "101", "--userpasswd", "x"]
 
 
 async def test_spec_path_leads_the_remote_path(make: MakeTransport, node: SshdNode, tmp_path: Path) -> None:
@@ -136,8 +140,20 @@ async def test_sudo_mode_runs_everything_through_sudo_n(make: MakeTransport, tmp
 
 
 async def test_stdin_reaches_the_command(make: MakeTransport) -> None:
-    result = await make().run(["sh", "-c", "cat; echo done"], stdin=b"\x00binary\xff\nline")
+    ssh = make()
+    result = await ssh.run(["sh", "-c", "cat; echo done"], stdin=b"\x00binary\xff\nline")
     assert result.stdout == b"\x00binary\xff\nlinedone\n"
+    big = bytes(range(256)) * 4096
+    assert (await ssh.run(["cat"], stdin=big)).stdout == big
+    assert (await ssh.run(["cat"], stdin=b"")).stdout == b""
+
+
+async def test_timeout_kills_a_command_fed_stdin_that_ignores_eof(make: MakeTransport, tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    ssh = make()
+    with pytest.raises(CommandTimeoutError):
+        await ssh.run(["sh", "-c", 'echo $$ > "$1"; exec sleep 30', "sh", str(pidfile)], stdin=b"data", timeout=0.8)
+    assert await _gone(int(pidfile.read_text()))
 
 
 async def test_stream_yields_lines_live_then_exactly_one_exit_status(make: MakeTransport) -> None:

@@ -17,15 +17,28 @@ SUDO_PREFIX: tuple[str, ...] = ("sudo", "-n", "--")
 WRAPPER_NAME = "vztui"
 """``$0`` of the wrapper script, so ``ps`` on the node shows who started it."""
 
-# $1 is the PATH prefix ("" for none), the rest is the argv. The command runs in the background with stdin from
-# /dev/null; the watchdog reads the channel's stdin, which only reaches EOF when vztui closes the channel (cancel,
-# timeout, lost connection), and then kills the whole process group, itself spared until last: TERM, then KILL two
-# seconds later. sshd starts every session in a new session and process group (setsid), so the group is exactly
-# this command and what it spawned. When the command ends on its own the watchdog is dismissed before it can fire.
+# $1 is the PATH prefix ("" for none), $2 the number of stdin bytes meant for the command ("" for none), the
+# rest is the argv. Those bytes are copied to an unlinked temporary file first, so the command reads exactly them
+# and then EOF; otherwise its stdin is /dev/null. The command runs in the background; the watchdog reads the rest of
+# the channel's stdin, which only reaches EOF when vztui closes the channel (cancel, timeout, lost connection), and
+# then kills the whole process group, itself spared until last: TERM, then KILL two seconds later. sshd starts every
+# session in a new session and process group (setsid), so the group is exactly this command and what it spawned.
+# When the command ends on its own the watchdog is dismissed before it can fire.
 WATCHDOG_SCRIPT = """\
-[ -z "$1" ] || PATH=$1:$PATH; shift
+[ -z "$1" ] || PATH=$1:$PATH
+n=$2
+shift 2
 exec 3<&0
-"$@" </dev/null 3<&- &
+if [ -n "$n" ]; then
+  t=$(mktemp) || exit 125
+  head -c "$n" <&3 >"$t" || exit 125
+  exec 4<"$t"
+  rm -f "$t"
+  "$@" <&4 3<&- 4<&- &
+  exec 4<&-
+else
+  "$@" </dev/null 3<&- &
+fi
 c=$!
 { while read -r _; do :; done; trap '' TERM; kill -s TERM 0; sleep 2; kill -s KILL 0; } <&3 >/dev/null 2>&1 &
 w=$!
@@ -36,8 +49,8 @@ kill "$w" 2>/dev/null
 exit "$r"
 """
 
-# For commands that own the channel's stdin (data fed to them, or a pty): no watchdog, the command replaces the
-# shell. A pty's hangup (SIGHUP) ends it when the channel closes; a stdin-fed command gets EOF and SIGPIPE.
+# For commands on a pty (streams with pty=True, interactive sessions): no watchdog, the command replaces the shell
+# and the pty's hangup (SIGHUP) ends it when the channel closes.
 EXEC_SCRIPT = """\
 [ -z "$1" ] || PATH=$1:$PATH; shift
 exec "$@"
@@ -48,20 +61,35 @@ class Launch(enum.Enum):
     """How the far side starts a command, which decides how it can be killed."""
 
     WATCHED = "watched"
-    """Stdin free: run under the watchdog that kills the process group when the channel closes."""
+    """Under the watchdog that kills the process group when the channel closes (every non-pty command)."""
     EXEC = "exec"
-    """Stdin belongs to the command (data or a pty): exec it directly."""
+    """On a pty: exec'd directly, the hangup kills it."""
 
 
-def remote_command(argv: Sequence[str], *, path: str = "", sudo: bool = False, launch: Launch = Launch.WATCHED) -> str:
-    """The exact string sent as the SSH ``exec`` request for ``argv``."""
+def remote_command(
+    argv: Sequence[str],
+    *,
+    path: str = "",
+    sudo: bool = False,
+    launch: Launch = Launch.WATCHED,
+    stdin_size: int | None = None,
+) -> str:
+    """The exact string sent as the SSH ``exec`` request for ``argv``.
+
+    ``stdin_size``: how many bytes vztui will send for the command's stdin (watched launch only); the channel must
+    then stay open, because its EOF is the watchdog's signal to kill.
+    """
     if not argv:
         raise ValueError("empty argv")
     prefix = list(SUDO_PREFIX) if sudo else []
-    if launch is Launch.EXEC and not path:
-        return shlex.join([*prefix, *argv])
-    script = WATCHDOG_SCRIPT if launch is Launch.WATCHED else EXEC_SCRIPT
-    return shlex.join([*prefix, "sh", "-c", script, WRAPPER_NAME, path, *argv])
+    if launch is Launch.EXEC:
+        if stdin_size is not None:
+            raise ValueError("stdin data needs a watched launch")
+        if not path:
+            return shlex.join([*prefix, *argv])
+        return shlex.join([*prefix, "sh", "-c", EXEC_SCRIPT, WRAPPER_NAME, path, *argv])
+    size = "" if stdin_size is None else str(stdin_size)
+    return shlex.join([*prefix, "sh", "-c", WATCHDOG_SCRIPT, WRAPPER_NAME, path, size, *argv])
 
 
 def prefixed_path(root_prefix: str, path: str) -> str:

@@ -114,9 +114,11 @@ class OpenSshTransport(Transport):
 
     # ----- command lines -----
 
-    def remote_command(self, argv: Sequence[str], *, launch: Launch = Launch.WATCHED) -> str:
+    def remote_command(
+        self, argv: Sequence[str], *, launch: Launch = Launch.WATCHED, stdin_size: int | None = None
+    ) -> str:
         """The exact string the node's shell receives for ``argv``."""
-        return remote_command(argv, path=self.spec.path, sudo=self.spec.sudo, launch=launch)
+        return remote_command(argv, path=self.spec.path, sudo=self.spec.sudo, launch=launch, stdin_size=stdin_size)
 
     def ssh_options(self) -> list[str]:
         """The ``ssh`` options before the destination (shared by commands, ``-O check`` and ``-O exit``)."""
@@ -146,7 +148,14 @@ class OpenSshTransport(Transport):
             argv += ["-i", os.path.expanduser(self.spec.identity_file)]
         return argv
 
-    def ssh_argv(self, argv: Sequence[str], *, launch: Launch = Launch.WATCHED, tty: bool = False) -> list[str]:
+    def ssh_argv(
+        self,
+        argv: Sequence[str],
+        *,
+        launch: Launch = Launch.WATCHED,
+        tty: bool = False,
+        stdin_size: int | None = None,
+    ) -> list[str]:
         """The local ``ssh`` command line that runs ``argv`` on the node."""
         return [
             self.ssh_binary,
@@ -154,7 +163,7 @@ class OpenSshTransport(Transport):
             "-tt" if tty else "-T",
             "--",
             self.spec.address,
-            self.remote_command(argv, launch=launch),
+            self.remote_command(argv, launch=launch, stdin_size=stdin_size),
         ]
 
     def _prepare(self) -> None:
@@ -248,14 +257,12 @@ class OpenSshTransport(Transport):
     # ----- the Transport API -----
 
     async def run(self, argv: Sequence[str], *, timeout: float = 60.0, stdin: bytes | None = None) -> CommandResult:
-        launch = Launch.WATCHED if stdin is None else Launch.EXEC
         started = time.monotonic()
         async with self._sessions:
-            proc = await self._spawn(self.ssh_argv(argv, launch=launch))
+            proc = await self._spawn(self.ssh_argv(argv, stdin_size=None if stdin is None else len(stdin)))
             try:
-                # For a watched command stdin stays open (and empty) until the end: its EOF means "kill it".
-                communicate = proc.communicate(stdin) if stdin is not None else _communicate_keep_stdin(proc)
-                stdout, stderr = await asyncio.wait_for(communicate, timeout)
+                # stdin carries the command's bytes, then stays open until the end: its EOF means "kill it".
+                stdout, stderr = await asyncio.wait_for(_communicate_keep_stdin(proc, stdin or b""), timeout)
             except TimeoutError:
                 await terminate(proc, group=False)
                 raise CommandTimeoutError(
@@ -377,10 +384,18 @@ class OpenSshTransport(Transport):
         self._status = LinkStatus(LinkState.UNREACHABLE, time.time(), "transport closed")
 
 
-async def _communicate_keep_stdin(proc: asyncio.subprocess.Process) -> tuple[bytes, bytes]:
+async def _communicate_keep_stdin(proc: asyncio.subprocess.Process, data: bytes) -> tuple[bytes, bytes]:
     """Like ``communicate()`` but leaves stdin open until the command ends (the far side's watchdog reads it)."""
-    assert proc.stdout is not None and proc.stderr is not None
-    stdout, stderr = await asyncio.gather(proc.stdout.read(), proc.stderr.read())
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    stdin = proc.stdin
+
+    async def feed() -> None:
+        if data:
+            with contextlib.suppress(ConnectionError):
+                stdin.write(data)
+                await stdin.drain()
+
+    _, stdout, stderr = await asyncio.gather(feed(), proc.stdout.read(), proc.stderr.read())
     await proc.wait()
     if proc.stdin is not None:
         proc.stdin.close()

@@ -157,9 +157,11 @@ class ParamikoTransport(Transport):
 
     # ----- the command string -----
 
-    def remote_command(self, argv: Sequence[str], *, launch: Launch = Launch.WATCHED) -> str:
+    def remote_command(
+        self, argv: Sequence[str], *, launch: Launch = Launch.WATCHED, stdin_size: int | None = None
+    ) -> str:
         """The exact string the node's shell receives for ``argv`` (PATH and sudo prefixes included)."""
-        return remote_command(argv, path=self.spec.path, sudo=self.spec.sudo, launch=launch)
+        return remote_command(argv, path=self.spec.path, sudo=self.spec.sudo, launch=launch, stdin_size=stdin_size)
 
     # ----- connection management (blocking; runs in the pool or in run_interactive's thread) -----
 
@@ -490,7 +492,7 @@ class ParamikoTransport(Transport):
     # ----- the Transport API -----
 
     async def run(self, argv: Sequence[str], *, timeout: float = 60.0, stdin: bytes | None = None) -> CommandResult:
-        command = self.remote_command(argv, launch=Launch.WATCHED if stdin is None else Launch.EXEC)
+        command = self.remote_command(argv, stdin_size=None if stdin is None else len(stdin))
         started = time.monotonic()
         deadline = started + timeout
         async with self._channels:
@@ -504,7 +506,7 @@ class ParamikoTransport(Transport):
                 pump.start()
                 feeder: asyncio.Future[None] | None = None
                 if stdin is not None:
-                    feeder = asyncio.ensure_future(self._in_pool(_send_all_and_eof, channel, stdin))
+                    feeder = asyncio.ensure_future(self._in_pool(_send_all, channel, stdin))
                 out = bytearray()
                 err = bytearray()
                 try:
@@ -613,10 +615,10 @@ class ParamikoTransport(Transport):
         self._pool.shutdown(wait=False)
 
 
-def _send_all_and_eof(channel: paramiko.Channel, data: bytes) -> None:
+def _send_all(channel: paramiko.Channel, data: bytes) -> None:
+    """Send the command's stdin bytes; no EOF after them (EOF is the watchdog's kill signal)."""
     with contextlib.suppress(OSError, paramiko.SSHException):
         channel.sendall(data)
-        channel.shutdown_write()
 
 
 def _terminal_size() -> tuple[int, int]:
