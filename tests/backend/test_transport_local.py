@@ -167,3 +167,25 @@ async def test_link_status_is_connected_until_closed(local: LocalTransport) -> N
 def test_run_interactive_returns_the_exit_code() -> None:
     local = LocalTransport(NodeSpec("hn0", transport=TransportKind.LOCAL))
     assert local.run_interactive(["sh", "-c", "exit 5"]) == 5
+
+
+async def test_sudo_mode_goes_through_sudo_with_the_spec_path(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sudo").write_text(
+        '#!/bin/sh\n[ "$1" = -n ] && [ "$2" = -- ] || exit 99\nshift 2\nVIA_SUDO=yes exec "$@"\n'
+    )
+    (bin_dir / "vzlist").write_text('#!/bin/sh\necho "vzlist as $VIA_SUDO"\n')
+    for tool in ("sudo", "vzlist"):
+        (bin_dir / tool).chmod(0o755)
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc" / "loadavg").write_text("1.00 0.50 0.25 2/100 999\n")
+    spec = NodeSpec("hn1", transport=TransportKind.LOCAL, sudo=True, path=str(bin_dir), root_prefix=str(tmp_path))
+    transport = LocalTransport(spec)
+    try:
+        assert (await transport.run(["vzlist"])).stdout == b"vzlist as yes\n"
+        assert await transport.read_file("/proc/loadavg") == b"1.00 0.50 0.25 2/100 999\n"
+        with pytest.raises(FileNotFoundError):
+            await transport.read_file("/proc/absent")
+    finally:
+        await transport.close()
