@@ -34,7 +34,8 @@ def timed(argv: list[str], runs: int, *, pause: float = 0.0) -> list[float]:
 
 def describe(label: str, samples: list[float], target: float | None = None) -> None:
     median = statistics.median(samples)
-    line = f"{label:<48} median {median * 1000:7.1f} ms  min {min(samples) * 1000:7.1f} ms  max {max(samples) * 1000:7.1f} ms"
+    low, high = min(samples) * 1000, max(samples) * 1000
+    line = f"{label:<48} median {median * 1000:7.1f} ms  min {low:7.1f} ms  max {high:7.1f} ms"
     if target:
         line += f"  ({median / target:.2f}x of {target * 1000:.0f} ms target)"
     print(line)
