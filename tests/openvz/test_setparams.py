@@ -6,10 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vztui.openvz.conflines import read_config_request
 from vztui.openvz.setparams import (
     SET_OPTIONS,
     SET_OPTIONS_BY_NAME,
     SetParamError,
+    check_set_request,
     parse_create_args,
     parse_set_args,
 )
@@ -368,3 +370,50 @@ def test_arbitrary_values_parse_or_fail_with_vzctl_exit_codes(value: str) -> Non
         except SetParamError as error:
             assert error.exit_code == 21
             assert value in error.message
+
+
+class TestCombinationChecks:
+    def check(self, *args: str, config: str | None = None, ploop: bool = False) -> str:
+        request = parse_set_args(list(args))
+        parsed_config = read_config_request(config) if config is not None else None
+        return check_set_request(request, config=parsed_config, ploop=ploop)
+
+    def refused(self, *args: str, config: str | None = None, ploop: bool = False) -> SetParamError:
+        with pytest.raises(SetParamError) as info:
+            self.check(*args, config=config, ploop=ploop)
+        return info.value
+
+    def test_ram_without_swap_on_a_ct_without_config(self) -> None:
+        error = self.refused("--ram", "512M", "--save")
+        assert (error.message, error.exit_code) == ("Error: required UB parameter (swap) not set", 28)
+
+    def test_ram_with_swap_in_the_config_is_fine(self) -> None:
+        assert self.check("--ram", "512M", "--save", config='SWAPPAGES="0:512M"\n') == ""
+
+    def test_unlimited_physpages_is_not_vswap(self) -> None:
+        assert self.check("--physpages", "0:unlimited", "--save") == ""
+
+    def test_reset_ub_is_exclusive(self) -> None:
+        assert self.check("--reset_ub") == ""
+        assert self.refused("--reset_ub", "--save").exit_code == 20
+
+    def test_name_needs_save(self) -> None:
+        error = self.refused("--name", "web1")
+        assert (error.message, error.exit_code) == ("Error: unable to use --name option without --save", 131)
+
+    def test_force_needs_save(self) -> None:
+        assert self.refused("--force", "--cpus", "1").message == "Error: --force is useless without --save"
+
+    def test_ploop_diskspace_needs_save(self) -> None:
+        assert self.check("--diskspace", "10G") == ""
+        assert self.refused("--diskspace", "10G", ploop=True).exit_code == 20
+
+    def test_offline_resize(self) -> None:
+        assert self.refused("--offline-resize", "--save").exit_code == 20
+        warning = self.check("--offline-resize", "--diskspace", "10G", "--save")
+        assert warning == "Warning: option --offline-resize only makes sense for a ploop CT"
+
+    def test_masks(self) -> None:
+        assert self.refused("--nodemask", "0", "--save").message == "Error: option --nodemask requires --cpumask"
+        assert self.refused("--cpumask", "auto", "--save").message == "Error: --cpumask auto requires --nodemask"
+        assert self.check("--cpumask", "auto", "--nodemask", "0", "--save") == ""

@@ -8,7 +8,7 @@ Deliberately lenient where vzctl is: strictness lives in ``validate``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from vztui.openvz.setbuilder import DuplicateValueError, OptionBuilder, freeze_request
 from vztui.openvz.setdevices import parse_device, parse_devnode, parse_netif_add, parse_pci
@@ -38,7 +38,8 @@ from vztui.openvz.setrequest import (
     SetRequest,
     Veth,
 )
-from vztui.openvz.setvalues import BadValueError
+from vztui.openvz.setvalues import INT_MAX, BadValueError
+from vztui.openvz.units import LONG_MAX
 from vztui.openvz.vzgetopt import GetoptError, LongOption, ParsedOption, getopt_long
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "SetParamError",
     "SetRequest",
     "Veth",
+    "check_set_request",
     "parse_create_args",
     "parse_device",
     "parse_devnode",
@@ -125,3 +127,63 @@ def _apply_option(builder: OptionBuilder, item: ParsedOption, *, vswap_kernel: b
         raise SetParamError(bad, VZ_INVALID_PARAMETER_VALUE, stdout=stdout) from exc
     except SetParamError as exc:
         raise SetParamError(f"{exc.message}\n{bad}", VZ_INVALID_PARAMETER_VALUE) from exc
+
+
+VZ_NOTENOUGHUBCPARAMS = 28
+VZ_SET_NAME_ERROR = 131
+
+
+def _is_vswap(ubc: Mapping[str, tuple[int, int]]) -> bool:
+    """vzctl ``is_vswap_config``: PHYSPAGES is set and its limit is neither LONG_MAX nor INT_MAX."""
+    physpages = ubc.get("physpages")
+    return physpages is not None and physpages[1] not in (LONG_MAX, INT_MAX)
+
+
+def check_set_request(request: SetRequest, *, config: SetRequest | None = None, ploop: bool = False) -> str:
+    """vzctl's ``check_set_opt``: the combination checks done after parsing, before anything is applied.
+
+    ``config`` is the container's (and vz.conf's) parsed config (``conflines.read_config_request``), ``ploop``
+    whether its VE_LAYOUT is ploop. Returns stdout warnings (possibly empty); raises ``SetParamError``.
+    On ``--save``, vzctl then adds ``Error: failed to apply some parameters, not saving configuration file!``.
+    """
+    if request.reset_ub and len(request.args) > 1:
+        raise SetParamError("Error: option --reset_ub is exclusive", VZ_INVALID_PARAMETER_SYNTAX)
+    config_ubc = config.ubc if config is not None else {}
+    if (_is_vswap(request.ubc) or _is_vswap(config_ubc)) and not (
+        "swappages" in request.ubc or "swappages" in config_ubc
+    ):
+        raise SetParamError("Error: required UB parameter (swap) not set", VZ_NOTENOUGHUBCPARAMS)
+    warnings = ""
+    if request.offline_resize:
+        if request.diskspace is None:
+            raise SetParamError(
+                "Error: option --offline-resize can only be used with --diskspace", VZ_INVALID_PARAMETER_SYNTAX
+            )
+        if not ploop:
+            warnings = "Warning: option --offline-resize only makes sense for a ploop CT"
+    if request.nodemask is not None and request.cpumask is None:
+        raise SetParamError("Error: option --nodemask requires --cpumask", VZ_INVALID_PARAMETER_SYNTAX)
+    if request.cpumask == "auto" and request.nodemask is None:
+        raise SetParamError("Error: --cpumask auto requires --nodemask", VZ_INVALID_PARAMETER_SYNTAX)
+    if not request.save:
+        _check_needs_save(request, ploop=ploop)
+    return warnings
+
+
+def _check_needs_save(request: SetRequest, *, ploop: bool) -> None:
+    if request.name is not None:
+        raise SetParamError("Error: unable to use --name option without --save", VZ_SET_NAME_ERROR)
+    if request.ostemplate is not None:
+        raise SetParamError("Error: unable to use --ostemplate option without --save", VZ_INVALID_PARAMETER_SYNTAX)
+    if request.stop_timeout is not None:
+        raise SetParamError("Error: unable to use --stop-timeout option without --save", VZ_INVALID_PARAMETER_SYNTAX)
+    if request.force:
+        raise SetParamError("Error: --force is useless without --save", VZ_INVALID_PARAMETER_SYNTAX)
+    if request.diskspace is not None and ploop:
+        raise SetParamError(
+            "Error: can't use --diskspace without --save for a ploop-based container", VZ_INVALID_PARAMETER_SYNTAX
+        )
+    if request.setmode == "restart":
+        raise SetParamError(
+            "Error: --setmode restart doesn't make sense without --save flag", VZ_INVALID_PARAMETER_SYNTAX
+        )
