@@ -91,3 +91,32 @@ async def test_proxy_jump_goes_through_the_bastion(sshd_factory: SshdFactory, tm
         await ssh.close()
     assert "Accepted publickey" in bastion.log
     assert "Accepted publickey" in target.log
+
+
+@pytest.mark.sshd
+async def test_proxy_command_carries_the_connection(sshd_factory: SshdFactory, tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("ssh") is None:
+        pytest.skip("OpenSSH client not installed")
+    bastion = sshd_factory("bastion")
+    target = sshd_factory("hn1")
+    known_file = tmp_path / "known_hosts"
+    known_file.write_text(bastion.known_hosts.read_text() + target.known_hosts.read_text())
+    hop = (
+        f"ssh -F /dev/null -o BatchMode=yes -o UserKnownHostsFile={known_file} -i {bastion.user_key.private} "
+        f"-p {bastion.port} -l {bastion.user} -W %h:%p 127.0.0.1"
+    )
+    config = _config(
+        f"Host hn1\n  HostName 127.0.0.1\n  Port {target.port}\n  User {target.user}\n"
+        f"  IdentityFile {target.user_key.private}\n  ProxyCommand {hop}\n"
+    )
+    assert resolve("hn1", config=config).proxy_command.endswith(f"-W 127.0.0.1:{target.port} 127.0.0.1")
+    ssh = ParamikoTransport(
+        NodeSpec("hn1"), known_hosts=KnownHosts(known_file, tmp_path / "vztui"), ssh_config=config, use_agent=False
+    )
+    try:
+        assert (await ssh.run(["echo", "proxied"])).stdout == b"proxied\n"
+    finally:
+        await ssh.close()
+    assert "Accepted publickey" in bastion.log

@@ -1,7 +1,8 @@
 """What ``~/.ssh/config`` says about a node, merged with its NodeSpec: the address paramiko actually dials.
 
-Honoured keys: HostName, User, Port, IdentityFile, ProxyJump, ConnectTimeout. Explicit NodeSpec fields win over
-the file (the vztui config is the more specific one), except that HostName resolves the alias like ``ssh`` does.
+Honoured keys: HostName, User, Port, IdentityFile, ProxyJump, ProxyCommand, ConnectTimeout. Explicit NodeSpec
+fields win over the file (the vztui config is the more specific one), except that HostName resolves the alias like
+``ssh`` does.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class SshTarget:
     identity_files: tuple[str, ...]
     connect_timeout: float
     proxy_jump: tuple[JumpHost, ...] = ()
+    proxy_command: str = ""
+    """Run without a shell (split like a command line), with ``%h``/``%p``/``%r`` already expanded by paramiko."""
     explicit_identity: bool = False
     """True when the user named identity files (then default keys are not tried, like ``IdentitiesOnly``-ish)."""
 
@@ -79,6 +82,11 @@ def parse_proxy_jump(value: str) -> tuple[JumpHost, ...]:
     return tuple(hops)
 
 
+def _proxy_command(found: paramiko.SSHConfigDict) -> str:
+    command = str(found.get("proxycommand", "")).strip()
+    return "" if command.lower() == "none" else command
+
+
 def resolve(
     alias: str,
     *,
@@ -111,6 +119,7 @@ def resolve(
         identity_files=identities,
         connect_timeout=timeout,
         proxy_jump=parse_proxy_jump(str(found.get("proxyjump", ""))),
+        proxy_command=_proxy_command(found),
         explicit_identity=explicit,
     )
 

@@ -204,7 +204,16 @@ class ParamikoTransport(Transport):
     def _connect(self) -> paramiko.Transport:
         target = self._target()
         self._close_jumps()
-        sock: socket.socket | paramiko.Channel = self._through_jumps(target) if target.proxy_jump else self._tcp(target)
+        sock: socket.socket | paramiko.Channel | paramiko.ProxyCommand
+        if target.proxy_jump:
+            sock = self._through_jumps(target)
+        elif target.proxy_command:
+            try:
+                sock = paramiko.ProxyCommand(target.proxy_command)
+            except (paramiko.SSHException, OSError, ValueError) as exc:
+                raise TransportError(self.node, f"ProxyCommand {target.proxy_command!r} failed: {exc}") from exc
+        else:
+            sock = self._tcp(target)
         return self._handshake(sock, target)
 
     def _tcp(self, target: SshTarget) -> socket.socket:
@@ -242,7 +251,9 @@ class ParamikoTransport(Transport):
         assert isinstance(sock, paramiko.Channel)
         return sock
 
-    def _handshake(self, sock: socket.socket | paramiko.Channel, target: SshTarget) -> paramiko.Transport:
+    def _handshake(
+        self, sock: socket.socket | paramiko.Channel | paramiko.ProxyCommand, target: SshTarget
+    ) -> paramiko.Transport:
         """Key exchange, host key verification (before any command), then public key authentication."""
         conn = paramiko.Transport(sock)
         conn.banner_timeout = target.connect_timeout
