@@ -532,3 +532,31 @@ def test_userpasswd_on_a_stopped_ct_starts_and_kills_it(root: Path) -> None:
     assert vzctl(root, "set", "102", "--userpasswd", "root:secret").err == (
         "Unable to apply UBC parameters: container is not running\n"
     )
+
+
+def test_snapshot_mount_umount_and_list_options(root: Path) -> None:
+    create_ploop(root)
+    guid = "{aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee}"
+    assert vzctl(root, "snapshot", "101", "--id", guid, "--description", "base").code == 0
+    mounted = vzctl(root, "snapshot-mount", "101", "--id", guid, "--target", "/mnt/snap")
+    assert mounted.lines[0] == f"Mounting snapshot {guid} to /mnt/snap"
+    assert vzctl(root, "snapshot-list", "101", "-H", "-o", "uuid,target").out == f"{guid} /mnt/snap\n"
+    assert vzctl(root, "snapshot-umount", "101", "--id", guid).lines[0] == f"Umounting snapshot {guid}"
+    assert vzctl(root, "snapshot-mount", "101", "--id", guid) == Run(
+        20, "", "Invalid syntax: mount target is missing\n"
+    )
+    assert vzctl(root, "snapshot-list", "101", "-H", "-o", "desc", "--id", guid).out == "base\n"
+    listing = vzctl(root, "snapshot-list", "101", "-L").lines
+    assert listing[0] == f"{'uuid':<15} {'UUID':<15}"
+    assert len(listing) == 10
+    assert vzctl(root, "snapshot-list", "101", "-o", "bogus") == Run(21, "", "Unknown field: bogus\n")
+    assert vzctl(root, "snapshot-list", "101", "--id", "nope") == Run(21, "", "Invalid guid is specified: nope\n")
+    switch = vzctl(root, "snapshot-switch", "101", "--id", guid, "--skip-resume", "--must-resume")
+    assert switch == Run(20, "", "Invalid syntax: --skip-resume and --must-resume can not be used together\n")
+
+
+def test_verbose_shows_level_1_messages(root: Path) -> None:
+    create_simfs(root)
+    vzctl(root, "start", "102")
+    run = vzctl(root, "--verbose", "exec", "102", "hostname")
+    assert run.lines[0] == "Executing command: hostname "
