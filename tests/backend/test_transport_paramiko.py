@@ -414,3 +414,21 @@ async def test_large_output_arrives_intact_through_run_and_stream(make: MakeTran
 async def test_invalid_utf8_and_control_bytes_are_decoded_with_replacement(make: MakeTransport) -> None:
     events = [e async for e in make().stream(["printf", "ok\\377\\033]52;c;x\\007\\n"])]
     assert isinstance(events[0], OutputLine) and events[0].text == "ok\ufffd\x1b]52;c;x\x07"
+
+
+async def test_the_server_receives_exactly_remote_command(sshd_factory: SshdFactory, tmp_path: Path) -> None:
+    # ForceCommand hands the client's string over in SSH_ORIGINAL_COMMAND instead of running it.
+    echo = sshd_factory("echo", options={"ForceCommand": "printenv SSH_ORIGINAL_COMMAND"})
+    ssh = ParamikoTransport(
+        echo.spec(path="/opt/vz bin"),
+        known_hosts=KnownHosts(echo.known_hosts, tmp_path / "vztui"),
+        ssh_config=paramiko.SSHConfig(),
+        use_agent=False,
+    )
+    argv = ["vzctl", "set", "101", "--description", "it's $(reboot) `id` ; | & > \n *"]
+    try:
+        result = await ssh.run(argv)
+    finally:
+        await ssh.close()
+    assert result.stdout.decode() == ssh.remote_command(argv) + "\n"
+    assert shlex.split(ssh.remote_command(argv))[-5:] == argv
