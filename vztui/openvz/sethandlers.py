@@ -181,21 +181,31 @@ def _capability(builder: OptionBuilder, value: str) -> None:
 
 
 def _features(builder: OptionBuilder, value: str) -> None:
+    """Known features are applied even when others are unknown; the unknown ones still make the value bad."""
+    unknown = False
     for token in split_tokens(value, " \t,"):
         name, colon, state = token.partition(":")
         if not colon or name not in FEATURES or state not in ("on", "off"):
             builder.notes.append(f"Warning: Unknown feature: {token}")
-            raise BadValueError(value)
+            unknown = True
+            continue
         if state == "on":
             builder.features_on.add(name)
         builder.features_known.add(name)
+    if unknown:
+        raise BadValueError(value)
 
 
 def _iptables(builder: OptionBuilder, value: str) -> None:
+    """Like vzctl: known modules are kept, each unknown one is reported, and the value is then bad."""
+    warnings = []
     for token in split_tokens(value, " \t,"):
         if token not in IPTABLES_MODULES:
-            raise SetParamError(f"Warning: Unknown iptable module: {token}, skipped")
+            warnings.append(f"Warning: Unknown iptable module: {token}, skipped")
+            continue
         builder.iptables.add(token)
+    if warnings:
+        raise SetParamError("\n".join(warnings))
 
 
 def _netfilter(builder: OptionBuilder, value: str) -> None:
