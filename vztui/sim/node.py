@@ -54,6 +54,7 @@ NAMES_DIR = "/etc/vz/names"
 DISTS_DIR = "/etc/vz/dists"
 HOST_FILE = "host.json"
 PEERS_FILE = "peers.json"
+QUOTA_DIR = "/var/vzquota"
 PLOOP_MINOR_RANGE = (10000, 65000)
 TEMPLATE_SUFFIXES = (".tar", ".tar.gz", ".tar.bz2", ".tar.xz")
 """The order ``vzctl create`` looks for a cached template (REFERENCE §6.7)."""
@@ -198,6 +199,19 @@ class SimNode:
 
     def lock_file(self, ctid: int) -> str:
         return f"{self.lockdir.rstrip('/')}/{ctid}.lck"
+
+    @staticmethod
+    def quota_file(ctid: int) -> str:
+        """``/var/vzquota/quota.<ctid>``: vzquota's file for a simfs CT (created by create/quotainit)."""
+        return f"{QUOTA_DIR}/quota.{ctid}"
+
+    def quota_active(self, ctid: int, conf: dict[str, str] | None, runtime: CtRuntime) -> bool:
+        """First-level quota is running: a simfs CT with DISK_QUOTA on, mounted, not turned off (quotaoff)."""
+        if conf is None or self.is_ploop(conf) or not (runtime.running or runtime.mounted):
+            return False
+        if self.vzconf_value("DISK_QUOTA", "yes").lower() == "no" or conf.get("DISK_QUOTA", "").lower() == "no":
+            return False
+        return not runtime.extra.get("quota_off") and self.host(self.quota_file(ctid)).exists()
 
     @staticmethod
     def is_ploop(conf: dict[str, str] | None) -> bool:

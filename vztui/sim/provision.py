@@ -176,6 +176,10 @@ def provision_ct(
         hostname=values.get("HOSTNAME", ""),
     )
     node.host(node.ve_root(ctid, values)).mkdir(parents=True, exist_ok=True)
+    if not layout.startswith("ploop") and node.vzconf_value("DISK_QUOTA", "yes").lower() != "no":
+        quota = node.host(node.quota_file(ctid))
+        quota.parent.mkdir(parents=True, exist_ok=True)
+        quota.touch()
     if created_at is not None:
         os.utime(node.host(private), (created_at, created_at))
     if name:

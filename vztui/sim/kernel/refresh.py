@@ -65,15 +65,11 @@ def compute(node: SimNode, now: float | None = None) -> tuple[NodeFigures, NodeS
 def quota_disks(
     node: SimNode, state: NodeState, configs: dict[int, dict[str, str]], t: float
 ) -> dict[int, tuple[str, DiskFigures]]:
-    """simfs CTs with quota on (running or mounted, DISK_QUOTA not "no"): what /proc/vz/vzquota lists."""
-    if node.vzconf_value("DISK_QUOTA", "yes") == "no":
-        return {}
+    """simfs CTs whose quota is running (see ``SimNode.quota_active``): what /proc/vz/vzquota lists."""
     disks: dict[int, tuple[str, DiskFigures]] = {}
     for ctid, conf in configs.items():
-        if ctid == 0 or node.is_ploop(conf) or conf.get("DISK_QUOTA") == "no":
-            continue
         runtime = state.cts.get(ctid)
-        if runtime and (runtime.running or runtime.mounted):
+        if ctid and runtime is not None and node.quota_active(ctid, conf, runtime):
             disks[ctid] = (node.ve_private(ctid, conf), disk_figures(node, ctid, conf, t))
     return disks
 

@@ -548,16 +548,13 @@ def collect(
                 ct.status = "mounted"
         if need_quota and not ct.hide:
             runtime = state.peek(ctid)
-            if runtime.running or runtime.mounted:
-                quota_on = ct.layout == "ploop" or (
-                    node.vzconf_value("DISK_QUOTA", "yes") != "no" and conf.get("DISK_QUOTA") != "no"
-                )
-                if quota_on:
-                    disk = disk_figures(node, ctid, conf, figures.t)
-                    ct.quota = {
-                        "diskspace": [disk.blocks_used, disk.blocks_soft, disk.blocks_hard],
-                        "diskinodes": [disk.inodes_used, disk.inodes_soft, disk.inodes_hard],
-                    }
+            ploop_mounted = ct.layout == "ploop" and (runtime.running or runtime.mounted)
+            if ploop_mounted or node.quota_active(ctid, conf, runtime):
+                disk = disk_figures(node, ctid, conf, figures.t)
+                ct.quota = {
+                    "diskspace": [disk.blocks_used, disk.blocks_soft, disk.blocks_hard],
+                    "diskinodes": [disk.inodes_used, disk.inodes_soft, disk.inodes_hard],
+                }
         if ctid == 0:
             ct.hide = True
         cts.append(ct)

@@ -1,7 +1,8 @@
 """``vzquota stat|show <id> [-t] [-f]``: first-level disk quota of a simfs container (vzquota 3.x formats).
 
-Quota is "running" while a simfs CT with DISK_QUOTA on is mounted; its usage comes from the kernel model, the same
-numbers /proc/vz/vzquota shows. ``show`` reads the quota file, which exists for every simfs CT vzctl created.
+Quota is "running" while a simfs CT with DISK_QUOTA on is mounted and not turned off (``SimNode.quota_active``);
+its usage comes from the kernel model, the same numbers /proc/vz/vzquota shows. ``show`` needs the quota file
+(``/var/vzquota/quota.<id>``) that vzctl create/quotainit writes.
 """
 
 from __future__ import annotations
@@ -62,9 +63,8 @@ def main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
             return 2
     ctid = int(quota_id)
     conf = node.read_config(ctid)
-    has_file = conf is not None and not node.is_ploop(conf)
-    runtime = node.runtime(ctid)
-    active = has_file and (runtime.running or runtime.mounted) and (conf or {}).get("DISK_QUOTA") != "no"
+    has_file = node.exists(node.quota_file(ctid))
+    active = node.quota_active(ctid, conf, node.runtime(ctid))
     if command == "stat" and not active:
         stderr.write(f"{ERROR}Quota accounting is off, try vzquota show id\n")
         return 6
