@@ -150,3 +150,19 @@ def test_enter_on_debian_uses_the_debian_prompt(root: Path) -> None:
     )
     assert done.returncode == 0
     assert done.stdout == "entered into CT 102\nroot@stud1:/# logout\nexited from CT 102\n"
+
+
+def test_sigterm_cancels_and_releases_the_lock(root: Path) -> None:
+    vzctl = str(root / "bin" / "vzctl")
+    busy = subprocess.Popen(
+        [vzctl, "start", "101"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env("4")
+    )
+    lock = root / "vz" / "lock" / "101.lck"
+    deadline = time.monotonic() + 20
+    while not lock.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    busy.terminate()
+    _out, err = busy.communicate(timeout=30)
+    assert err.endswith("\nCancelling...\n")
+    assert busy.returncode != 0
+    assert not lock.exists()

@@ -7,8 +7,12 @@ status) around the command itself. Each command lives in its own module.
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from types import FrameType
 from typing import TextIO
 
 from vztui.sim.ctlock import CtLockedError, read_lock_status
@@ -169,8 +173,28 @@ def _main(node: SimNode, argv: list[str], console: Console) -> int:
         console.error(f"Locked by: pid {locked.pid}, cmdline {cmdline}")
         console.error("Container already locked")
         return 9
-    with lock:
+    with lock, _cancellable(console):
         return runner(inv)
+
+
+@contextlib.contextmanager
+def _cancellable(console: Console) -> Iterator[None]:
+    """SIGINT/SIGTERM during a locked operation print ``\nCancelling...`` (as vzctl's cleanup handler does) and
+    unwind, so the lock is released; the runner reports the interruption (exit 130)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def cancel(signum: int, frame: FrameType | None) -> None:
+        console.raw_err("\nCancelling...\n")
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, cancel) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _prepare(inv: Invocation, options: Sequence[str]) -> Runner:

@@ -222,7 +222,13 @@ def _interactive(shell: Shell, context: ShellContext, stdin: TextIO, out: TextIO
     while True:
         out.write(_prompt(context, debian_style))
         out.flush()
-        line = stdin.readline()
+        try:
+            line = stdin.readline()
+        except KeyboardInterrupt:
+            # ^C at the prompt: bash drops the line and prompts again.
+            out.write("\n")
+            status = 130
+            continue
         if not line:
             out.write("\nlogout\n")
             return status
