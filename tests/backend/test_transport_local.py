@@ -189,3 +189,14 @@ async def test_sudo_mode_goes_through_sudo_with_the_spec_path(tmp_path: Path) ->
             await transport.read_file("/proc/absent")
     finally:
         await transport.close()
+
+
+async def test_cancelling_run_kills_the_command(local: LocalTransport, tmp_path: Path) -> None:
+    pidfile = tmp_path / "child.pid"
+    task = asyncio.create_task(local.run(["sh", "-c", 'echo $$ > "$1"; exec sleep 30', "sh", str(pidfile)]))
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await _wait_gone(int(pidfile.read_text()))

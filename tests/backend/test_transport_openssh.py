@@ -238,3 +238,14 @@ async def test_reconnects_after_sshd_restart(make: MakeTransport, node: SshdNode
             await asyncio.sleep(0.1)
     assert result.stdout == b"b\n"
     assert ssh.link_status().state is LinkState.CONNECTED
+
+
+async def test_cancelling_run_kills_the_remote_command(make: MakeTransport, tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    task = asyncio.create_task(make().run(["sh", "-c", 'echo $$ > "$1"; exec sleep 30', "sh", str(pidfile)]))
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await _gone(int(pidfile.read_text()))

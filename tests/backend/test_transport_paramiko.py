@@ -432,3 +432,14 @@ async def test_the_server_receives_exactly_remote_command(sshd_factory: SshdFact
         await ssh.close()
     assert result.stdout.decode() == ssh.remote_command(argv) + "\n"
     assert shlex.split(ssh.remote_command(argv))[-5:] == argv
+
+
+async def test_cancelling_run_kills_the_remote_command(make: MakeTransport, tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    task = asyncio.create_task(make().run(["sh", "-c", 'echo $$ > "$1"; exec sleep 30', "sh", str(pidfile)]))
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await _gone(int(pidfile.read_text()))

@@ -101,8 +101,8 @@ class LocalTransport(Transport):
             await terminate(proc, group=True)
             raise CommandTimeoutError(self.node, f"{argv[0]} timed out after {timeout:g}s and was killed") from None
         finally:
-            if proc.returncode is None:
-                send_signal(proc, signal.SIGKILL, group=True)
+            if proc.returncode is None:  # cancelled by the caller
+                self._reap_in_background(proc)
             self._children.discard(proc)
         assert proc.returncode is not None
         return CommandResult(tuple(argv), proc.returncode, stdout, stderr, time.monotonic() - started)
