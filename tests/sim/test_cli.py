@@ -111,3 +111,12 @@ def test_kernel_ticker_keeps_proc_current(tmp_path: Path) -> None:
 def test_kernel_once_on_missing_node(tmp_path: Path) -> None:
     result = run_cli("kernel", str(tmp_path), "--once")
     assert result.code == 1 and "no simulated node" in result.stderr
+
+
+def test_wrappers_work_from_an_empty_environment(demo_cluster: SimCluster) -> None:
+    """An sshd session may start with almost no environment: the wrappers must not depend on it."""
+    vzlist = demo_cluster.bin_dir("hn1") / "vzlist"
+    proc = subprocess.run(
+        ["env", "-i", str(vzlist), "-H", "-o", "ctid", "101"], capture_output=True, text=True, check=False, cwd="/"
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "       101\n", "")

@@ -20,7 +20,9 @@ How a tool (vzctl, vzmigrate, vzlist …) uses it::
 
 Runtime state (running/mounted/start time/ploop device/snapshots) is in ``state.py``; "suspended" is the existence
 of ``node.dump_file(ctid)``, as in vzctl. /proc is refreshed by the tool runner before and after every tool call;
-a long operation may call ``node.refresh_proc()`` itself after changing state.
+a long operation may call ``node.refresh_proc()`` itself after changing state. Also here: ``kernel_figures()`` (the
+kernel model's numbers now, the same ones /proc shows), ``quota_active()``, ``peer(address)`` (another node of the
+cluster, for vzmigrate), ``make_private_area()``/``remove_private_area()``, ``find_template()``, ``set_name()``.
 """
 
 from __future__ import annotations
