@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
-from vztui.openvz.conf import save_config
+from vztui.openvz.conf import create_config, save_config
 from vztui.openvz.setparams import SetParamError, SetRequest, parse_create_args
 from vztui.openvz.setvalues import BadValueError, parse_twoul_sfx
 from vztui.sim.node import GLOBAL_CONF
-from vztui.sim.shconf import expand_veid, parse_shell_conf
+from vztui.sim.shconf import expand_veid
 from vztui.sim.vzctl import fsops
 from vztui.sim.vzctl.context import Invocation, VzctlExit
 from vztui.sim.vzctl.timing import jitter, pause
@@ -175,18 +175,24 @@ def create(inv: Invocation, request: SetRequest) -> int:
         inv.info("Performing postcreate actions")
         pause(0.4)
 
-    origin = sample_name if sample_name is not None and "ORIGIN_SAMPLE" not in parse_shell_conf(sample_text) else None
-    save_request = dataclasses.replace(
-        request,
-        root=raw_root,
-        private=raw_private,
-        ostemplate=ostemplate,
-        layout=layout,
-        origin_sample=origin,
-    )
-    base = inv.conf_text or ""
-    result = save_config(base, save_request, host_cpus=node.hostspec.cpus, ctid=inv.ctid)
-    node.write_config_text(inv.ctid, result.text)
+    if sample_name is not None:
+        text = create_config(
+            sample_text,
+            request,
+            sample_name=sample_name,
+            ve_root=raw_root,
+            ve_private=raw_private,
+            layout=layout,
+            ostemplate=ostemplate,
+            ctid=inv.ctid,
+        )
+    else:
+        # The config already existed, so no sample was copied: vzctl saves the create's keys into it.
+        existing = dataclasses.replace(
+            request, root=raw_root, private=raw_private, ostemplate=ostemplate, layout=layout, config=None
+        )
+        text = save_config(inv.conf_text or "", existing, host_cpus=node.hostspec.cpus, ctid=inv.ctid).text
+    node.write_config_text(inv.ctid, text)
     inv.info(f"CT configuration saved to {dst}")
     inv.info("Container private area was created")
     return 0
