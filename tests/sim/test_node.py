@@ -137,3 +137,14 @@ def test_peer_resolves_sibling_nodes(fresh_cluster: SimCluster) -> None:
 
 def test_now_is_wall_clock() -> None:
     assert abs(SimNode.now() - time.time()) < 1
+
+
+def test_corrupt_state_is_set_aside(bare_root: Path) -> None:
+    node = SimNode(bare_root)
+    state_file = bare_root / "var/lib/vzsim/state.json"
+    state_file.write_text("{not json")
+    assert node.read_state().cts == {}
+    assert (bare_root / "var/lib/vzsim/state.json.corrupt").read_text() == "{not json"
+    with node.transaction() as state:
+        state.ct(101).mounted = True
+    assert node.runtime(101).mounted

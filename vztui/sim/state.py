@@ -163,7 +163,14 @@ class StateStore:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return NodeState()
-        return NodeState.from_json(json.loads(text))
+        try:
+            return NodeState.from_json(json.loads(text))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            # A hand-edited or truncated file: keep it for inspection and boot with nothing running, as a real node
+            # comes back from a crash.
+            with contextlib.suppress(FileNotFoundError):
+                self.path.replace(self.path.with_name(f"{STATE_FILE}.corrupt"))
+            return NodeState()
 
     def _save(self, state: NodeState) -> None:
         tmp = self.path.with_name(f"{STATE_FILE}.{os.getpid()}.tmp")
