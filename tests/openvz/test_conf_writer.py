@@ -21,7 +21,7 @@ from vztui.openvz.conf import (
     ubc_string,
 )
 from vztui.openvz.conflines import read_config_request
-from vztui.openvz.setparams import parse_create_args, parse_set_args
+from vztui.openvz.setparams import SetParamError, parse_create_args, parse_set_args
 from vztui.openvz.setvalues import generate_mac
 from vztui.openvz.units import LONG_MAX
 
@@ -401,3 +401,41 @@ def test_config_reading_keeps_the_known_parts_of_a_partly_bad_value() -> None:
     request = read_config_request('FEATURES="nfs:on warp:on"\nIP_ADDRESS="10.0.0.1 999.0.0.1 10.0.0.2"\n')
     assert request.features_known == {"nfs"}
     assert request.ip_add == ("10.0.0.1",)
+
+
+_OPTIONS = st.sampled_from(
+    [
+        "--vm_overcommit",
+        "--numproc",
+        "--ram",
+        "--diskspace",
+        "--ipadd",
+        "--ipdel",
+        "--cpumask",
+        "--netif_add",
+        "--devices",
+        "--devnodes",
+        "--pci_add",
+        "--capability",
+        "--features",
+        "--meminfo",
+        "--iolimit",
+        "--hostname",
+        "--mac",
+        "--bridge",
+    ]
+)
+
+
+@given(st.lists(st.tuples(_OPTIONS, st.text(max_size=12)), max_size=4), _lines)
+def test_any_command_line_either_fails_like_vzctl_or_saves(options: list[tuple[str, str]], lines: list[str]) -> None:
+    """The simulator runs this on arbitrary argv: it must never crash with anything but SetParamError."""
+    args = [part for pair in options for part in pair]
+    try:
+        request = parse_set_args([*args, "--save"], ctid=101)
+    except SetParamError as error:
+        assert error.exit_code in (20, 21)
+        return
+    conf = "".join(f"{line}\n" for line in lines)
+    result = save_config(conf, request, ctid=101)
+    assert result.text.endswith("\n") or not result.text

@@ -58,7 +58,12 @@ def ubc_string(barrier: int, limit: int) -> str:
 
 def format_float(value: float) -> str:
     """C ``printf("%g", (float)v)``: VM_OVERCOMMIT is a single-precision float in vzctl."""
-    single: float = struct.unpack("f", struct.pack("f", value))[0]
+    try:
+        single: float = struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:
+        single = value  # beyond float range: C prints inf, and so does Python for an infinite double
+        if abs(single) != float("inf"):
+            single = float("inf") if single > 0 else float("-inf")
     return f"{single:g}"
 
 
