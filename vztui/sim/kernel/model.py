@@ -251,7 +251,9 @@ def disk_figures(node: SimNode, ctid: int, conf: dict[str, str], t: float) -> Di
     soft_b, hard_b = _pair(conf.get("DISKSPACE"), 2 * 1024 * 1024)
     soft_i, hard_i = _pair(conf.get("DISKINODES"), 200000)
     if node.is_ploop(conf):
+        # vzlist reads a ploop CT's usage from its mounted ext4: the size is the limit, inodes are one per 16 KiB.
         soft_b = hard_b
+        soft_i = hard_i = max(1, hard_b // 16)
     try:
         created = os.stat(node.host(node.ve_private(ctid, conf))).st_mtime
     except OSError:
