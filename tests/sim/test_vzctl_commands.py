@@ -560,3 +560,17 @@ def test_verbose_shows_level_1_messages(root: Path) -> None:
     vzctl(root, "start", "102")
     run = vzctl(root, "--verbose", "exec", "102", "hostname")
     assert run.lines[0] == "Executing command: hostname "
+
+
+def test_proc_files_inside_the_ct_show_only_its_own_block(root: Path) -> None:
+    create_simfs(root)
+    vzctl(root, "start", "102")
+    lines = vzctl(root, "exec", "102", "cat", "/proc/user_beancounters").lines
+    assert lines[0] == "Version: 2.5"
+    assert lines[1].split() == ["uid", "resource", "held", "maxheld", "barrier", "limit", "failcnt"]
+    assert len(lines) == 2 + 24
+    assert lines[2].startswith("      102:  kmemsize ")
+    assert sum(line.split()[0] == "dummy" for line in lines[3:]) == 4
+    loadavg = vzctl(root, "exec", "102", "cat /proc/loadavg").out.split()
+    assert len(loadavg) == 5 and loadavg[3].startswith("1/")
+    assert vzctl(root, "exec", "102", "cat /proc/meminfo").lines[0] == "MemTotal:         262144 kB"

@@ -11,6 +11,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from vztui.openvz.resources import USER_BEANCOUNTERS_ORDER
+from vztui.openvz.units import LONG_MAX
+from vztui.sim.kernel.model import CtFigures
+from vztui.sim.kernel.procfs import BC_HEADER
 from vztui.sim.vzctl import fsops
 from vztui.sim.vzctl.context import Invocation, VzctlExit
 from vztui.sim.vzctl.shell import Process, Shell, ShellContext, ShellExit, run_command
@@ -98,6 +102,8 @@ def shell_context(inv: Invocation, *, login: bool = False) -> ShellContext:
             if 0 < swap[3] < 2**40:
                 context.swap_total_kb = swap[3] * 4
     context.processes = _processes(numproc)
+    if ct is not None:
+        context.virtual_files = _proc_files(inv.ctid, ct, context)
     disk = inv.value("DISKSPACE", "")
     if disk:
         from vztui.sim.vzctl.create import disk_limit_kib
@@ -106,6 +112,40 @@ def shell_context(inv: Invocation, *, login: bool = False) -> ShellContext:
         context.disk_total_kb = hard
         context.disk_used_kb = hard // 5
     return context
+
+
+def _proc_files(ctid: int, ct: CtFigures, context: ShellContext) -> dict[str, str]:
+    """The kernel files a process inside the CT reads: its own beancounter block, load, uptime and memory."""
+    blank = " " * 10
+    rows: list[str] = ["Version: 2.5", BC_HEADER]
+    for index, name in enumerate(USER_BEANCOUNTERS_ORDER):
+        values = (0, 0, LONG_MAX, LONG_MAX, 0) if name == "dummy" else ct.beancounters[name]
+        uid = f"{ctid}:".rjust(10) if index == 0 else blank
+        held, maxheld, barrier, limit, failcnt = values
+        rows.append(f"{uid}  {name:<12} {held:>20} {maxheld:>20} {barrier:>20} {limit:>20} {failcnt:>20}")
+    one, five, fifteen = ct.laverage
+    last_pid = context.processes[-1].pid if context.processes else 1
+    total_kb, used_kb = context.mem_total_kb, context.mem_used_kb
+    swap_total, swap_used = context.swap_total_kb, context.swap_used_kb
+    meminfo = "".join(
+        f"{key + ':':<16}{value:>8} kB\n"
+        for key, value in (
+            ("MemTotal", total_kb),
+            ("MemFree", max(total_kb - used_kb, 0)),
+            ("Cached", used_kb // 3),
+            ("Buffers", 0),
+            ("Active", used_kb // 2),
+            ("Inactive", used_kb // 4),
+            ("SwapTotal", swap_total),
+            ("SwapFree", max(swap_total - swap_used, 0)),
+        )
+    )
+    return {
+        "/proc/user_beancounters": "\n".join(rows) + "\n",
+        "/proc/loadavg": f"{one:.2f} {five:.2f} {fifteen:.2f} 1/{len(context.processes)} {last_pid}\n",
+        "/proc/uptime": f"{context.uptime_seconds:.2f} {context.uptime_seconds * 3.7:.2f}\n",
+        "/proc/meminfo": meminfo,
+    }
 
 
 def _processes(count: int) -> tuple[Process, ...]:

@@ -48,6 +48,8 @@ class ShellContext:
     cwd: str = "/"
     login: bool = False
     env: dict[str, str] = field(default_factory=dict)
+    virtual_files: dict[str, str] = field(default_factory=dict)
+    """Files the kernel provides inside the CT (``/proc/user_beancounters``, ``/proc/loadavg``…), by path."""
 
 
 class ShellExit(Exception):  # noqa: N818 - it is a control-flow signal, like SystemExit
@@ -116,6 +118,11 @@ class Shell:
             return 127
         return builtin(self, args)
 
+    def absolute(self, path: str) -> str:
+        """``path`` made absolute against the working directory, ``..`` resolved."""
+        relative = self.resolve(path).relative_to(self.ctx.root)
+        return "/" + "/".join(relative.parts)
+
     def resolve(self, path: str) -> Path:
         """Map a path inside the container onto the host, never escaping the container root."""
         posix = PurePosixPath(self.ctx.cwd) / path
@@ -164,6 +171,10 @@ def _uptime(shell: Shell, args: list[str]) -> int:
 def _cat(shell: Shell, args: list[str]) -> int:
     status = 0
     for name in args or []:
+        virtual = shell.ctx.virtual_files.get(shell.absolute(name))
+        if virtual is not None:
+            shell.write(virtual)
+            continue
         target = shell.resolve(name)
         if target.is_dir():
             shell.err.write(f"cat: {name}: Is a directory\n")
