@@ -259,9 +259,13 @@ def disk_figures(node: SimNode, ctid: int, conf: dict[str, str], t: float) -> Di
     except OSError:
         created = t
     bound = soft_b if 0 < soft_b < LONG_MAX else 20 * 1024 * 1024
-    start = rng.uniform(0.12, 0.5) * bound
-    growth = rng.uniform(0.5, 40.0) / 60.0  # KiB per second
-    used = int(min(start + growth * max(0.0, t - created), bound * rng.uniform(0.9, 0.97)))
+    # Usage creeps from the template's size towards a per-CT plateau (a few CTs run nearly full), so it visibly
+    # grows minute by minute without every old CT ending up at its limit.
+    start = rng.uniform(0.05, 0.3)
+    plateau = rng.uniform(0.96, 0.985) if rng.random() < 0.1 else rng.uniform(start + 0.05, 0.85)
+    tau = rng.uniform(60, 400) * 86400.0
+    age = max(0.0, t - created)
+    used = int(bound * (plateau - (plateau - start) * math.exp(-age / tau)))
     per_inode = rng.uniform(9.0, 18.0)
     inodes = int(used / per_inode)
     if 0 < soft_i < LONG_MAX:
