@@ -83,7 +83,10 @@ def _parse_ctid(node: SimNode, text: str) -> tuple[int, str | None]:
             return value, None
         return -1, None
     ctid = node.ctid_by_name(text)
-    return (ctid if ctid is not None else -1), text
+    # get_veid_by_name stat()s through the symlink: a name whose config is gone resolves to nothing.
+    if ctid is None or not node.config_exists(ctid):
+        return -1, text
+    return ctid, text
 
 
 def _main(node: SimNode, argv: list[str], console: Console) -> int:
