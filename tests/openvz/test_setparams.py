@@ -149,6 +149,8 @@ class TestCpu:
     def test_cpumask_is_normalised(self) -> None:
         assert parse_set_args(["--cpumask", "0,1"]).cpumask == "0-1"
         assert parse_set_args(["--cpumask", "auto"]).cpumask == "auto"
+        assert parse_set_args(["--cpumask", "auto", "--cpumask", "0"]).cpumask == "auto"
+        assert parse_set_args(["--cpumask", "0", "--cpumask", "1"]).cpumask == "0"
 
 
 class TestNetwork:

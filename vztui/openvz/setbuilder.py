@@ -93,7 +93,7 @@ def freeze_request(builder: OptionBuilder, args: tuple[str, ...]) -> SetRequest:
         cpuweight=_int_or_none(opt("cpuweight")),
         cpulimit=_cpulimit_or_none(opt("cpulimit")),
         cpus=_int_or_none(opt("cpus")),
-        cpumask=_str_or_none(opt("cpumask")),
+        cpumask="auto" if "cpumask_auto" in builder.flags else _str_or_none(opt("cpumask")),
         nodemask=_str_or_none(opt("nodemask")),
         onboot=_bool_or_none(opt("onboot")),
         disabled=_bool_or_none(opt("disabled")),

@@ -149,9 +149,9 @@ def _cpulimit(builder: OptionBuilder, value: str) -> None:
 def _bitmap(key: str, nbits: int, *, allow_auto: bool) -> Handler:
     def handle(builder: OptionBuilder, value: str) -> None:
         if allow_auto and value == "auto":
-            builder.values[key] = "auto"
+            builder.flags.add(f"{key}_auto")  # a flag beside the mask: "auto" wins whenever it was given
             return
-        if key in builder.values and builder.values[key] != "auto":
+        if key in builder.values:
             raise DuplicateValueError
         bits = frozenset(range(nbits)) if value == "all" else parse_bitmap(value, nbits)
         builder.values[key] = format_bitmap(bits, nbits)
