@@ -34,7 +34,7 @@ def main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
             stdout.write(USAGE)
             return 0
         if flag == "-V":
-            stdout.write("vzquota version 3.1\n")
+            stdout.write("Vzquota version 3.1\n")
             return 0
         if flag == "-b":
             batch = True
