@@ -68,6 +68,7 @@ def test_exact_argvs() -> None:
     assert build_argvs("migrate", 101, {"dest": "hn2", "live": True}) == [["vzmigrate", "--live", "hn2", "101"]]
     assert build_argvs("exec", 101, {"command": "df -h"}) == [["vzctl", "exec", "101", "df -h"]]
     assert build_argvs("enter", 101) == [["vzctl", "enter", "101"]]
+    assert ACTIONS["restart"].argvs(101) == [["vzctl", "restart", "101"]]
 
 
 def test_create_builds_the_whole_plan() -> None:

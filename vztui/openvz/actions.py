@@ -55,6 +55,10 @@ class ActionSpec:
     def allows(self, status: CtStatus) -> bool:
         return status in self.allowed_states
 
+    def argvs(self, ctid: int | str, params: Mapping[str, object] | None = None) -> list[list[str]]:
+        """The command lines this action runs for ``ctid`` (see ``build_argvs``)."""
+        return build_argvs(self.id, ctid, params)
+
     def refusal(self, status: CtStatus) -> str | None:
         """Why this action is skipped for a CT in ``status`` (``"already running"``), or None when it applies."""
         if self.allows(status):
