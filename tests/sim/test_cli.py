@@ -120,3 +120,9 @@ def test_wrappers_work_from_an_empty_environment(demo_cluster: SimCluster) -> No
         ["env", "-i", str(vzlist), "-H", "-o", "ctid", "101"], capture_output=True, text=True, check=False, cwd="/"
     )
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "       101\n", "")
+
+
+def test_cluster_refuses_to_overwrite(tmp_path: Path) -> None:
+    assert run_cli("cluster", str(tmp_path / "c"), "--nodes", "1", "--cts", "1").code == 0
+    again = run_cli("cluster", str(tmp_path / "c"), "--nodes", "1", "--cts", "1")
+    assert again.code == 1 and again.stderr == f"vztui-sim: {tmp_path / 'c'} already holds a simulated cluster\n"

@@ -57,7 +57,14 @@ def main(argv: list[str] | None = None) -> int:
         from vztui.sim.cluster import build_cluster
 
         started = time.monotonic()
-        cluster = build_cluster(ns.directory, nodes=ns.nodes, cts=ns.cts, seed=ns.seed)
+        if ns.nodes < 1 or (ns.cts is not None and ns.cts < 0):
+            print("vztui-sim: --nodes must be at least 1 and --cts not negative", file=sys.stderr)
+            return 2
+        try:
+            cluster = build_cluster(ns.directory, nodes=ns.nodes, cts=ns.cts, seed=ns.seed)
+        except FileExistsError as exc:
+            print(f"vztui-sim: {exc.args[0]}", file=sys.stderr)
+            return 1
         total = sum(len(SimNode(root).ctids()) - 1 for root in cluster.nodes.values())
         elapsed = time.monotonic() - started
         print(f"built {len(cluster.nodes)} nodes, {total} containers in {elapsed:.1f}s: {cluster.directory}")

@@ -84,6 +84,8 @@ class CtPlan:
 def build_cluster(directory: Path, *, nodes: int = 3, cts: int | None = None, seed: int = 0) -> SimCluster:
     """Build ``nodes`` nodes under ``directory`` (``cts`` per node, or the demo story when None); deterministic."""
     directory = Path(directory).resolve()
+    if (directory / CLUSTER_FILE).exists():
+        raise FileExistsError(f"{directory} already holds a simulated cluster")
     directory.mkdir(parents=True, exist_ok=True)
     now = time.time()
     cluster = SimCluster(directory=directory, seed=seed)
