@@ -219,3 +219,38 @@ def test_verbose_adds_indented_debug_lines(cluster: Path) -> None:
     run = migrate(cluster / "hn1", "-v", "--check-only", "hn2", "101")
     assert run.lines[0] == "   Loading /etc/vz/vz.conf"
     assert "   Checking if ploop is supported on destination node" in run.lines
+
+
+def test_live_migration_to_an_older_kernel_is_exit_17(tmp_path: Path) -> None:
+    init_node(tmp_path / "new", host=HostSpec(hostname="new", kernel="2.6.32-042stab134.8"))
+    init_node(tmp_path / "old", host=HostSpec(hostname="old", kernel="2.6.32-042stab120.11"))
+    make_ct(tmp_path / "new")
+    vzctl(tmp_path / "new", "start", "101")
+    run = migrate(tmp_path / "new", "--live", "old", "101")
+    assert run.code == 17
+    assert run.err == (
+        "Error: CPT version check failed on destination node!\n"
+        "Error: Destination node kernel is too old, please upgrade\n"
+        "Error: Can't continue live migration\n"
+    )
+    assert migrate(tmp_path / "new", "old", "101").code == 0
+
+
+def test_live_migration_to_another_cpu_needs_nodeps(tmp_path: Path) -> None:
+    init_node(tmp_path / "a", host=HostSpec(hostname="a"))
+    init_node(tmp_path / "b", host=HostSpec(hostname="b", cpu_model="AMD Opteron(tm) Processor 6272"))
+    make_ct(tmp_path / "a")
+    vzctl(tmp_path / "a", "start", "101")
+    refused = migrate(tmp_path / "a", "--live", "b", "101")
+    assert refused.code == 18
+    assert refused.err.splitlines() == [
+        "Error: CPU capabilities check failed!",
+        "Error: Destination node CPU is not compatible",
+        "Error: Can't continue live migration",
+    ]
+    forced = migrate(tmp_path / "a", "--live", "--nodeps=cpu", "b", "101")
+    assert forced.code == 0
+    assert "Ignoring the above error (migration can fail)..." in forced.lines
+    assert migrate(tmp_path / "a", "--nodeps=bogus", "b", "101").lines[0] == (
+        "Invalid usage: unknown --nodeps argument: bogus"
+    )

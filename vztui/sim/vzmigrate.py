@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -133,6 +134,7 @@ class Options:
     check_only: bool = False
     times: bool = False
     verbose: int = 0
+    ignore_cpu: bool = False
 
 
 class Migration:
@@ -200,7 +202,7 @@ def _bad_usage(stdout: TextIO, detail: str = "") -> _Exit:
 
 def _parse(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> tuple[Options, list[str] | None]:
     options = Options()
-    parser = GetoptLong(_parse_nodeps_inline(argv), _LONG, "vr:csf::th", prog="vzmigrate")
+    parser = GetoptLong(_parse_nodeps_inline(argv, options, stdout), _LONG, "vr:csf::th", prog="vzmigrate")
     for item in parser:
         if not isinstance(item, Opt):
             stderr.write(item.message + "\n")
@@ -239,16 +241,24 @@ def _parse(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> tuple[Options
     return options, positional
 
 
-def _parse_nodeps_inline(argv: Sequence[str]) -> list[str]:
-    """``--nodeps=cpu,ipv6`` / ``-fcpu``: optional arguments are accepted and ignored (the checks always pass)."""
+def _parse_nodeps_inline(argv: Sequence[str], options: Options, stdout: TextIO) -> list[str]:
+    """``--nodeps[=cpu,ipv6,all]`` / ``-f[...]``: the optional argument only ever comes attached, as in getopt(1)."""
     cleaned: list[str] = []
     for arg in argv:
-        if arg.startswith("--nodeps="):
-            cleaned.append("--nodeps")
-        elif arg.startswith("-f") and len(arg) > 2 and not arg.startswith("--"):
-            cleaned.append("-f")
+        value: str | None = None
+        if arg == "--nodeps" or arg.startswith("--nodeps="):
+            flag, _, value = arg.partition("=")
+        elif arg.startswith("-f") and not arg.startswith("--"):
+            flag, value = "-f", arg[2:]
         else:
             cleaned.append(arg)
+            continue
+        cleaned.append(flag)
+        for item in (value or "").replace(",", " ").split() or ["all"]:
+            if item in {"cpu", "cpu_check", "all"}:
+                options.ignore_cpu = True
+            elif item != "ipv6":
+                raise _bad_usage(stdout, f": unknown {flag} argument: {item}")
     return cleaned
 
 
@@ -325,10 +335,14 @@ def _run(mig: Migration, host: str, ctid: int) -> int:
     dest_conf_exists = dest.read_config_text(ctid) is not None
     if dest_conf_exists and dest.host(dest.ve_private(ctid, dest.read_config(ctid))).exists():
         raise mig.fail(MIG_ERR_EXISTS, f"CT #{ctid} already exists on destination node")
+    if options.live or node.is_suspended(ctid):
+        _check_cpt(mig, dest)
     mig.debug(f"Loading /etc/vz/conf/{ctid}.conf")
     mig.debug("Getting remote VE_ROOT and VE_PRIVATE")
-    remote_private = expand_veid(dest.vzconf_value("VE_PRIVATE", "/vz/private/$VEID"), ctid)
-    remote_root = expand_veid(dest.vzconf_value("VE_ROOT", "/vz/root/$VEID"), ctid)
+    remote_private = expand_veid(dest.vzconf_value("VE_PRIVATE"), ctid)
+    remote_root = expand_veid(dest.vzconf_value("VE_ROOT"), ctid)
+    if not remote_private or not remote_root:
+        raise mig.fail(19, "Failed to get remote VE_ROOT/VE_PRIVATE")
     differs = False
     if private != remote_private:
         mig.say(f"Remote VE_PRIVATE path differs from local {ctid}.conf")
@@ -353,6 +367,34 @@ def _run(mig: Migration, host: str, ctid: int) -> int:
     if options.check_only:
         return 0
     return _transfer(mig, dest, ctid, conf_text or "", private, ploop=ploop, running=running, mounted=mounted)
+
+
+def _kernel_build(kernel: str) -> tuple[int, ...]:
+    """``2.6.32-042stab134.8`` → (134, 8): what decides the checkpoint image version a kernel can restore."""
+    match = re.search(r"stab(\d+)(?:\.(\d+))?", kernel)
+    if match is None:
+        return ()
+    return (int(match.group(1)), int(match.group(2) or 0))
+
+
+def _check_cpt(mig: Migration, dest: SimNode) -> None:
+    """``check_cpt_props``: the destination must restore this kernel's dumps and offer the same CPU features."""
+    mig.debug("Checking for CPT version compatibility")
+    if _kernel_build(dest.hostspec.kernel) < _kernel_build(mig.node.hostspec.kernel):
+        raise mig.fail(
+            17,
+            "CPT version check failed on destination node!",
+            "Destination node kernel is too old, please upgrade",
+            "Can't continue live migration",
+        )
+    mig.debug("Checking for CPU flags compatibility")
+    if dest.hostspec.cpu_model != mig.node.hostspec.cpu_model:
+        mig.err.write("Error: CPU capabilities check failed!\nError: Destination node CPU is not compatible\n")
+        mig.err.flush()
+        if mig.options.ignore_cpu:
+            mig.say("Ignoring the above error (migration can fail)...")
+        else:
+            raise mig.fail(18, "Can't continue live migration")
 
 
 def _dump_name(node: SimNode, ctid: int) -> str:
@@ -399,7 +441,11 @@ def _transfer(
         mig.say("Creating a container snapshot")
         mig.vzctl(node, "--skiplock", "snapshot", str(ctid), "--skip-suspend")
     mig.say("Syncing private")
-    size_kib = _copy_tree(node.host(private), dest.host(private))
+    try:
+        size_kib = _copy_tree(node.host(private), dest.host(private))
+    except OSError:
+        dest.host(dest.conf_path(ctid)).unlink(missing_ok=True)
+        raise mig.fail(MIG_ERR_COPY, "Failed to sync container private areas") from None
     pause(min(2.0 + size_kib / (200 * 1024), 10.0) * jitter(0.8, 1.2))
     if options.live:
         mig.say("Live migrating container...")
