@@ -173,3 +173,11 @@ def test_hidden_when_private_area_is_missing(bare_root: Path) -> None:
 def test_suspended_status(demo_cluster: SimCluster) -> None:
     out = run_in_process(demo_cluster.nodes["hn2"], "vzlist", "-H", "-o", "ctid,status", "121").stdout
     assert out == "       121 suspended\n"
+
+
+def test_missing_root_is_reported_on_stderr(bare_root: Path) -> None:
+    _node_with_cts(bare_root)
+    (bare_root / "vz/root/102").rmdir()
+    result = run_in_process(bare_root, "vzlist", "-a")
+    assert result.stderr == "stat(/vz/root/102): No such file or directory\n"
+    assert "       102          - stopped" in result.stdout

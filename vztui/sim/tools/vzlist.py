@@ -511,9 +511,19 @@ def _pair(raw: str | None) -> list[int] | None:
 
 
 def collect(
-    node: SimNode, wanted: list[int] | None, *, all_cts: bool, stopped_only: bool, need_quota: bool
+    node: SimNode,
+    wanted: list[int] | None,
+    *,
+    all_cts: bool,
+    stopped_only: bool,
+    need_quota: bool,
+    stderr: TextIO | None = None,
 ) -> list[Ct]:
-    """Every CT vzlist would consider, sorted by CTID, with ``hide`` set as vzlist sets it."""
+    """Every CT vzlist would consider, sorted by CTID, with ``hide`` set as vzlist sets it.
+
+    A stopped CT whose VE_ROOT is missing makes vzlist's mount check print ``stat(<root>): ...`` on stderr (seen
+    on real hosts after a CT was moved by hand); the CT is still listed.
+    """
     state = node.read_state()
     figures = node.kernel_figures()
     running = set(figures.cts)
@@ -546,6 +556,8 @@ def collect(
                 ct.status = "suspended"
             if runtime.mounted and not ct.hide:
                 ct.status = "mounted"
+            if not ct.hide and ct.root and stderr is not None and not node.exists(ct.root):
+                stderr.write(f"stat({ct.root}): No such file or directory\n")
         if need_quota and not ct.hide:
             runtime = state.peek(ctid)
             ploop_mounted = ct.layout == "ploop" and (runtime.running or runtime.mounted)
@@ -765,7 +777,7 @@ def main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
     if order is None:
         return 1
     need_quota = (opts.json and not opts.fields) or any(f.name.startswith("disk") for f in order)
-    cts = collect(node, wanted, all_cts=opts.all_cts, stopped_only=opts.stopped, need_quota=need_quota)
+    cts = collect(node, wanted, all_cts=opts.all_cts, stopped_only=opts.stopped, need_quota=need_quota, stderr=stderr)
     if not cts:
         if opts.json:
             stdout.write("[]\n")
