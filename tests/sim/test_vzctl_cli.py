@@ -28,8 +28,10 @@ def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "hn1"
-    init_node(path)
-    vzctl(path, "create", "101", "--ostemplate", "centos-6-x86_64", "--name", "web1")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VZTUI_SIM_SPEED", "0")
+        init_node(path)
+        vzctl(path, "create", "101", "--ostemplate", "centos-6-x86_64", "--name", "web1")
     return path
 
 

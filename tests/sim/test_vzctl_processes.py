@@ -48,7 +48,7 @@ def root(tmp_path: Path) -> Path:
 def test_second_operation_on_a_busy_ct_is_locked(root: Path) -> None:
     vzctl = str(root / "bin" / "vzctl")
     busy = subprocess.Popen(
-        [vzctl, "start", "101"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env("4")
+        [vzctl, "start", "101"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env("1.5")
     )
     try:
         lock = root / "vz" / "lock" / "101.lck"
