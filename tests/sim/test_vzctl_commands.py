@@ -574,3 +574,19 @@ def test_proc_files_inside_the_ct_show_only_its_own_block(root: Path) -> None:
     loadavg = vzctl(root, "exec", "102", "cat /proc/loadavg").out.split()
     assert len(loadavg) == 5 and loadavg[3].startswith("1/")
     assert vzctl(root, "exec", "102", "cat /proc/meminfo").lines[0] == "MemTotal:         262144 kB"
+
+
+def test_template_cache_lookup_order(root: Path) -> None:
+    run = vzctl(root, "--verbose", "create", "111", "--ostemplate", "centos-6-x86_64", "--layout", "simfs")
+    looked = [line for line in run.lines if line.startswith("Looking for ")]
+    assert looked == [
+        "Looking for /vz/template/cache/centos-6-x86_64.tar",
+        "Looking for /vz/template/cache/centos-6-x86_64.tar.gz",
+    ]
+    missing = vzctl(root, "--verbose", "create", "112", "--ostemplate", "nosuch-1", "--layout", "simfs")
+    assert [line[len("Looking for /vz/template/cache/") :] for line in missing.lines if "Looking" in line][:4] == [
+        "nosuch-1.tar",
+        "nosuch-1.tar.gz",
+        "nosuch-1.tar.bz2",
+        "nosuch-1.tar.xz",
+    ]

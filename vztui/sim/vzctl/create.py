@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from vztui.openvz.conf import create_config, save_config
 from vztui.openvz.setparams import SetParamError, SetRequest, parse_create_args
 from vztui.openvz.setvalues import BadValueError, parse_twoul_sfx
-from vztui.sim.node import GLOBAL_CONF
+from vztui.sim.node import GLOBAL_CONF, TEMPLATE_SUFFIXES
 from vztui.sim.shconf import expand_veid
 from vztui.sim.vzctl import fsops
 from vztui.sim.vzctl.context import Invocation, VzctlExit
@@ -140,7 +140,7 @@ def create(inv: Invocation, request: SetRequest) -> int:
     if layout == "ploop" and diskspace_kib <= 0:
         return _unname(inv, request, failed(63, "Error: diskspace not set (required for ploop)"))
 
-    if node.find_template(ostemplate) is None and not _download(inv, ostemplate):
+    if _find_template(inv, ostemplate) is None and not _download(inv, ostemplate):
         return _unname(
             inv,
             request,
@@ -223,6 +223,16 @@ def disk_limit_kib(raw: str) -> int:
         return 0
 
 
+def _find_template(inv: Invocation, ostemplate: str) -> str | None:
+    """The cached tarball, tried as ``.tar``, ``.tar.gz``, ``.tar.bz2``, ``.tar.xz`` (``Looking for`` at -v)."""
+    for suffix in TEMPLATE_SUFFIXES:
+        tarball = f"{inv.node.template_cache}/{ostemplate}{suffix}"
+        inv.console.debug(f"Looking for {tarball}")
+        if inv.host(tarball).is_file():
+            return tarball
+    return None
+
+
 def _download(inv: Invocation, ostemplate: str) -> bool:
     """vzctl runs ``vztmpl-dl <template>`` when the cache misses; True when the template then exists."""
     from vztui.sim.runner import load_tool
@@ -232,7 +242,7 @@ def _download(inv: Invocation, ostemplate: str) -> bool:
         inv.console.raw_err(f"vztmpl-dl ERROR: template {ostemplate} not found!\n")
         return False
     code = tool(inv.node, [ostemplate], inv.console.stdout, inv.console.stderr)
-    return code == 0 and inv.node.find_template(ostemplate) is not None
+    return code == 0 and _find_template(inv, ostemplate) is not None
 
 
 def _minor(inv: Invocation) -> int:
