@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import sys
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ def target(args: argparse.Namespace) -> Target:
             demo = prepare_demo(nodes=args.nodes, cts=args.cts, seed=args.seed)
         except DemoError as error:
             raise CliError(str(error)) from None
-        specs = demo.specs
+        specs = tuple(dataclasses.replace(spec, refresh=config.defaults.refresh) for spec in demo.specs)
         if args.node:
             unknown = [name for name in args.node if name not in {spec.name for spec in specs}]
             if unknown:

@@ -25,8 +25,9 @@ def _insertion_line(source: str) -> int | None:
     the comments that introduce the next table. None means "append at the end".
     """
     lines = source.splitlines()
-    headers = sorted(line for key, line in key_lines(source).items() if _is_header(lines, line))
-    node_headers = [line for key, line in key_lines(source).items() if key[:1] == ("nodes",) and len(key) == 2]
+    found = key_lines(source)
+    headers = sorted(line for line in found.values() if _is_header(lines, line))
+    node_headers = [line for key, line in found.items() if key[:1] == ("nodes",) and len(key) == 2]
     if not node_headers:
         return None
     following = [line for line in headers if line > max(node_headers)]
