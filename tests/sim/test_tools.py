@@ -118,3 +118,30 @@ def test_vztmpl_dl(bare_root: Path) -> None:
     ]
     missing = run_in_process(bare_root, "vztmpl-dl", "centos-5-x86")
     assert (missing.code, missing.stderr) == (1, "vztmpl-dl ERROR: template centos-5-x86 not found!\n")
+
+
+def test_vzquota_off_on_cycle(fresh_cluster: SimCluster) -> None:
+    root = fresh_cluster.nodes["hn1"]
+    assert run_in_process(root, "vzquota", "stat", "109").code == 0
+    assert run_in_process(root, "vzquota", "off", "109").code == 0
+    assert "       109:" not in (root / "proc/vz/vzquota").read_text()
+    again = run_in_process(root, "vzquota", "off", "109")
+    assert (again.code, again.stderr) == (6, "vzquota : (error) Quota is not running for id 109\n")
+    assert run_in_process(root, "vzquota", "stat", "109").code == 6
+    dropped = run_in_process(root, "vzquota", "on", "109")
+    assert dropped.code == 0 and run_in_process(root, "vzquota", "stat", "109").code == 0
+    running = run_in_process(root, "vzquota", "on", "109")
+    assert (running.code, running.stderr) == (5, "vzquota : (warning) Quota is running for id 109 already\n")
+    busy = run_in_process(root, "vzquota", "drop", "109")
+    assert (busy.code, busy.stderr) == (5, "vzquota : (warning) Quota is running for id 109\n")
+
+
+def test_vzquota_init_and_usage(bare_root: Path) -> None:
+    usage = run_in_process(bare_root, "vzquota", "init", "101", "-p", "/vz/private/101")
+    assert usage.code == 2 and usage.stderr.startswith("Usage: vzquota init <quotaid> -p <mount_path>")
+    made = run_in_process(
+        bare_root, "vzquota", "init", "101", "-p", "/vz/private/101", "-b", "10", "-B", "20", "-i", "5", "-I", "6"
+    )
+    assert made.code == 0 and (bare_root / "var/vzquota/quota.101").exists()
+    assert run_in_process(bare_root, "vzquota", "drop", "101").code == 0
+    assert run_in_process(bare_root, "vzquota", "drop", "101").code == 11

@@ -208,8 +208,11 @@ class SimNode:
         return f"{QUOTA_DIR}/quota.{ctid}"
 
     def quota_active(self, ctid: int, conf: dict[str, str] | None, runtime: CtRuntime) -> bool:
-        """First-level quota is running: a simfs CT with DISK_QUOTA on, mounted, not turned off (quotaoff)."""
-        if conf is None or self.is_ploop(conf) or not (runtime.running or runtime.mounted):
+        """First-level quota is running: a simfs CT with DISK_QUOTA on and a quota file, mounted (or switched on by
+        ``vzquota on``, ``extra["quota_on"]``) and not switched off (``extra["quota_off"]``, quotaoff)."""
+        if conf is None or self.is_ploop(conf):
+            return False
+        if not (runtime.running or runtime.mounted or runtime.extra.get("quota_on")):
             return False
         if self.vzconf_value("DISK_QUOTA", "yes").lower() == "no" or conf.get("DISK_QUOTA", "").lower() == "no":
             return False
