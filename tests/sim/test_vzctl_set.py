@@ -308,3 +308,15 @@ def test_unsaved_live_values_are_remembered_until_the_ct_stops(root: Path) -> No
     assert SimNode(root).runtime(101).extra["live_conf"] == {"IP_ADDRESS": "10.0.0.9"}
     vzctl(root, "stop", "101")
     assert "live_conf" not in SimNode(root).runtime(101).extra
+
+
+def test_stopped_ploop_diskspace_resize_uses_a_scratch_mount(root: Path) -> None:
+    run = vzctl(root, "set", "101", "--diskspace", "4G", "--save")
+    assert run.code == 0
+    lines = run.out.splitlines()
+    assert lines[0] == "Opening delta /vz/private/101/root.hdd/root.hdd"
+    assert lines[3] == "dumpe2fs 1.41.12 (17-May-2010)"
+    assert lines[4].endswith("sectors (new size=8388608)")
+    assert lines[-1] == "CT configuration saved to /etc/vz/conf/101.conf"
+    assert vzctl(root, "status", "101").out == "CTID 101 exist unmounted down\n"
+    assert 'DISKSPACE="4194304:4194304"\n' in conf(root)

@@ -293,10 +293,15 @@ def _resize(inv: Invocation, request: SetRequest, running: bool) -> None:
     assert request.diskspace is not None
     new_kib = request.diskspace[1]
     old_kib = _old_diskspace_kib(inv)
+    image = fsops.image_path(inv.private)
+    minor = inv.runtime().ploop_minor
+    mnt = f"{inv.private}/root.hdd/root.hdd.mnt"
     if not mounted:
-        code = fsops.mount(inv)
-        if code:
-            raise _SetFailed(code)
+        # libploop mounts an unmounted image on a scratch mount point of its own for the resize.
+        minor = inv.node.allocate_ploop_minor(inv.node.read_state(), inv.ctid)
+        inv.info(f"Opening delta {image}")
+        inv.info(f"Adding delta dev=/dev/ploop{minor} img={image} (rw)")
+        inv.info(f"Mounting /dev/ploop{minor}p1 at {mnt} fstype=ext4 data='balloon_ino=12,' ")
     inv.info("dumpe2fs 1.41.12 (17-May-2010)")
     pause(0.3)
     if new_kib < old_kib:
@@ -305,12 +310,11 @@ def _resize(inv: Invocation, request: SetRequest, running: bool) -> None:
         inv.info(f"Changing balloon size old_size={old_balloon} new_size={new_balloon}")
         inv.info(f"Successfully truncated balloon from {old_balloon} to {new_balloon} bytes")
     else:
-        minor = inv.runtime().ploop_minor or 0
-        inv.info(f"Growing dev=/dev/ploop{minor} size={old_kib * 2} sectors (new size={new_kib * 2})")
+        inv.info(f"Growing dev=/dev/ploop{minor or 0} size={old_kib * 2} sectors (new size={new_kib * 2})")
     pause(jitter(0.5, 1.2))
     if not mounted:
-        fsops.unmount_lines(inv)
-        inv.info("Container is unmounted")
+        inv.info(f"Unmounting file system at {mnt}")
+        inv.info(f"Unmounting device /dev/ploop{minor}")
 
 
 def _old_diskspace_kib(inv: Invocation) -> int:
