@@ -155,3 +155,8 @@ def test_messages_are_logged_in_vzctl_format(root: Path) -> None:
     assert rest == "vzctl : CT 101 : Unable to stop: container is not running"
     assert len(stamp) == len("2026-11-24T11:48:18+0000")
     assert stamp[10] == "T"
+
+
+def test_an_empty_ctid_is_ct0_like_strtol_says(root: Path) -> None:
+    assert vzctl(root, "start", "") == Run(21, "", "Only set actions are allowed for CT0\n")
+    assert vzctl(root, "start", "99999999999") == Run(21, "", "Bad CT ID 99999999999\n")

@@ -75,6 +75,8 @@ def main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
 
 def _parse_ctid(node: SimNode, text: str) -> tuple[int, str | None]:
     """``parse_int`` (base 10, whole string, leading blanks and a sign allowed) else a name; -1 when neither."""
+    if text == "":
+        return 0, None  # strtol("") parses nothing and leaves no tail: vzctl takes it as CT 0
     body = text.lstrip(" \t\n\v\f\r")
     digits = body[1:] if body[:1] in "+-" and body[:1] else body
     if digits.isdigit() and digits.isascii():

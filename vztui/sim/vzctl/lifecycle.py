@@ -79,7 +79,7 @@ def start(inv: Invocation, options: StartStopOptions) -> int:
         if code == 0:
             return 0
         skip_remount = True
-    code = boot(inv, wait=options.wait, skip_remount=skip_remount)
+    code = boot(inv, wait=options.wait, skip_remount=skip_remount, skip_setup=options.skip_setup)
     if "VE_LAYOUT" not in inv.conf and inv.has_conf:
         layout = inv.layout
         inv.info(f"Saving VE layout '{layout}' to the VE config file")
