@@ -320,3 +320,11 @@ def test_stopped_ploop_diskspace_resize_uses_a_scratch_mount(root: Path) -> None
     assert lines[-1] == "CT configuration saved to /etc/vz/conf/101.conf"
     assert vzctl(root, "status", "101").out == "CTID 101 exist unmounted down\n"
     assert 'DISKSPACE="4194304:4194304"\n' in conf(root)
+
+
+def test_setmode_restart_starts_with_the_new_parameters(root: Path) -> None:
+    vzctl(root, "start", "101")
+    run = vzctl(root, "set", "101", "--features", "nfs:on", "--ipadd", "10.0.0.77", "--setmode", "restart", "--save")
+    assert run.code == 0
+    assert "Adding IP address(es): 10.0.0.77" in run.out.splitlines()
+    assert 'FEATURES="nfs:on"\n' in conf(root)

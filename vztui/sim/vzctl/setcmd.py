@@ -211,7 +211,7 @@ def _set(inv: Invocation, request: SetRequest, argc: int) -> int:
     if running:
         mode = _check_set_mode(inv, request, values)
         if mode == "restart":
-            return _restart(inv)
+            return _restart(inv, request)
         if mode == "ignore":
             raise _SetFailed(32)
     _apply(inv, request, values, running)
@@ -259,10 +259,13 @@ def _check_set_mode(inv: Invocation, request: SetRequest, values: dict[str, str]
     return ""
 
 
-def _restart(inv: Invocation) -> int:
-    """``--setmode restart``: the CT restarts with the new parameters (saved afterwards by the caller)."""
-    options = lifecycle.StartStopOptions()
-    return lifecycle.restart(inv, options)
+def _restart(inv: Invocation, request: SetRequest) -> int:
+    """``--setmode restart``: the CT restarts with the new parameters merged in (the caller saves afterwards)."""
+    merged = apply_set(
+        inv.conf_text or "", request, host_cpus=inv.node.hostspec.cpus, ctid=inv.ctid, sample_text=_sample(inv, request)
+    )
+    inv.conf = parse_shell_conf(merged)
+    return lifecycle.restart(inv, lifecycle.StartStopOptions())
 
 
 def _change_password(inv: Invocation, request: SetRequest, running: bool) -> None:
