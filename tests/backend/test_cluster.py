@@ -23,8 +23,7 @@ from vztui.backend.snapshot import NodeHealth
 from vztui.backend.transport import CommandResult, Transport
 from vztui.openvz.models import CtStatus
 
-sim_cluster = pytest.importorskip("vztui.sim.cluster")
-commands = pytest.importorskip("vztui.openvz.commands")
+provision = pytest.importorskip("vztui.sim.provision")
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,9 +35,22 @@ def fast_sim(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    """Three simulated nodes with four CTs each, the first two running."""
     os.environ["VZTUI_SIM_SPEED"] = "0"
-    built = sim_cluster.build_cluster(tmp_path_factory.mktemp("sim"), nodes=3, cts=4, seed=7)
-    yield dict(built.nodes)
+    base = tmp_path_factory.mktemp("sim")
+    nodes: dict[str, Path] = {}
+    for index in range(1, 4):
+        root = base / f"hn{index}"
+        node = provision.init_node(root)
+        for ctid in range(101, 105):
+            provision.provision_ct(
+                node, ctid, ostemplate="centos-6-x86_64", settings={"HOSTNAME": f"ct{ctid}.hn{index}.example"}
+            )
+        env = {**os.environ, "PATH": f"{root / 'bin'}:{os.environ['PATH']}"}
+        for ctid in (101, 102):
+            subprocess.run(["vzctl", "start", str(ctid)], env=env, check=True, capture_output=True)
+        nodes[f"hn{index}"] = root
+    yield nodes
 
 
 def specs_for(nodes: dict[str, Path], **extra: object) -> list[NodeSpec]:
@@ -107,10 +119,8 @@ async def test_polls_three_nodes_with_exactly_one_round_trip_per_tick(harness: H
         assert harness.cluster.node_info(node) is not None
     # Let a few ticks pass: each tick is one command (static facts were read once at connect).
     before = {node: harness.polls(node) for node in snapshots}
-    await asyncio.sleep(1.0)
-    for node, transport in harness.transports.items():
-        ticks = harness.polls(node) - before[node]
-        assert ticks >= 2
+    await wait_for(lambda: all(harness.polls(node) - before[node] >= 2 for node in snapshots), within=20)
+    for transport in harness.transports.values():
         others = [argv for kind, argv in transport.calls if "vzlist -a -j" not in " ".join(argv)]
         assert len(others) == 1, f"only the static read besides polls, got {others}"
     assert any(d.snapshot.cpu_percent for d in harness.recorder.deltas), "CPU % from vestat deltas"
@@ -120,7 +130,7 @@ async def test_operation_streams_output_and_the_next_poll_shows_the_new_state(ha
     await harness.cluster.refresh("hn1")
     ctid = running_ct(harness, "hn1")
     op = await harness.cluster.submit(
-        OpRequest(node="hn1", argv=tuple(commands.vzctl_stop(ctid)), kind="stop", ctids=(ctid,))
+        OpRequest(node="hn1", argv=("vzctl", "stop", str(ctid)), kind="stop", ctids=(ctid,))
     )
     await wait_finished([op])
     assert op.state is OpState.SUCCEEDED, op.reason
@@ -131,7 +141,7 @@ async def test_operation_streams_output_and_the_next_poll_shows_the_new_state(ha
     await wait_for(lambda: harness.cluster.snapshots()["hn1"].containers[ctid].status is CtStatus.STOPPED)
     assert any(ctid in d.changed and "status" in d.changed[ctid] for d in harness.recorder.deltas)
     start = await harness.cluster.submit(
-        OpRequest(node="hn1", argv=tuple(commands.vzctl_start(ctid)), kind="start", ctids=(ctid,))
+        OpRequest(node="hn1", argv=("vzctl", "start", str(ctid)), kind="start", ctids=(ctid,))
     )
     await wait_finished([start])
     assert start.state is OpState.SUCCEEDED, start.reason
@@ -143,7 +153,7 @@ async def test_start_of_a_running_ct_is_skipped_when_its_turn_comes(harness: Har
     op = await harness.cluster.submit(
         OpRequest(
             node="hn2",
-            argv=tuple(commands.vzctl_start(ctid)),
+            argv=("vzctl", "start", str(ctid)),
             kind="start",
             ctids=(ctid,),
             expect_states=("stopped",),
@@ -167,7 +177,8 @@ async def test_fifty_concurrent_sets_on_five_cts_never_hit_the_vzctl_lock(harnes
     ]
     ops = await asyncio.gather(*(harness.cluster.submit(r) for r in requests))
     await wait_finished(ops, within=120)
-    assert [op.exit_code for op in ops] == [0] * 50, [op.reason for op in ops if op.exit_code]
+    failed = [(op.reason, [line.text for line in harness.cluster.output(op.id)]) for op in ops if op.exit_code]
+    assert [op.exit_code for op in ops] == [0] * 50, failed
     await harness.cluster.journal.drain()
     entries = [e for e in harness.cluster.journal.entries() if e.kind == "set" and e.node == "hn3"]
     assert len(entries) == 50 and all(e.state is OpState.SUCCEEDED for e in entries)
@@ -181,15 +192,15 @@ async def test_read_only_session_refuses_every_mutation_and_the_node_is_untouche
         await h.cluster.refresh("hn1")
         ctid = running_ct(h, "hn1")
         for argv, kind in [
-            (commands.vzctl_stop(ctid), "stop"),
-            (commands.vzctl_destroy(ctid), "destroy"),
+            (["vzctl", "stop", str(ctid)], "stop"),
+            (["vzctl", "destroy", str(ctid)], "destroy"),
             (["vzctl", "set", str(ctid), "--hostname", "x", "--save"], "set"),
         ]:
             with pytest.raises(ReadOnlyError, match="read-only"):
                 await h.cluster.submit(OpRequest(node="hn1", argv=tuple(argv), kind=kind, ctids=(ctid,)))
         with pytest.raises(ReadOnlyError):
             await h.cluster.run_read("hn1", ["vzctl", "stop", str(ctid)])
-        status = await h.cluster.run_read("hn1", commands.vzctl_status(ctid))
+        status = await h.cluster.run_read("hn1", ["vzctl", "status", str(ctid)])
         assert status.ok and "running" in status.stdout_text
         assert not [argv for kind, argv in h.transports["hn1"].calls if argv[:2] == ("vzctl", "stop")]
         await h.cluster.refresh("hn1")
@@ -232,13 +243,13 @@ async def test_a_node_that_breaks_keeps_its_last_data_marked_stale(tmp_path: Pat
     h = await make(tmp_path, specs_for({"hn2": sim["hn2"]}))
     try:
         await h.cluster.refresh("hn2")
-        good = h.cluster.snapshots()["hn2"]
-        assert good.health is NodeHealth.UP
+        assert h.cluster.snapshots()["hn2"].health is NodeHealth.UP
         transport = h.transports["hn2"]
         await transport.inner.close()  # the link is gone: every command now fails to start
         await h.cluster.refresh("hn2")
         stale = h.cluster.snapshots()["hn2"]
-        assert stale.health is NodeHealth.STALE and stale.error
+        good = [d.snapshot for d in h.recorder.deltas if d.snapshot.health is NodeHealth.UP][-1]
+        assert stale.health is NodeHealth.STALE and "transport is closed" in stale.error
         assert stale.containers == good.containers and stale.taken_at == good.taken_at
         assert any(d.health_changed and d.snapshot.health is NodeHealth.STALE for d in h.recorder.deltas)
     finally:

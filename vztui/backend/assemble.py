@@ -93,7 +93,14 @@ class SnapshotAssembler:
         vestats: Mapping[int, VeStat] = (
             MappingProxyType(vestat) if vestat is not None else (prev.vestat if prev is not None else _frozen({}))
         )
-        health = NodeHealth.STALE if stale else NodeHealth.UP
+        if not stale:
+            health = NodeHealth.UP
+        else:  # no CT list this tick: the last one (if there ever was one) is shown, marked stale
+            health = (
+                NodeHealth.STALE
+                if prev is not None and prev.health is not NodeHealth.UNREACHABLE
+                else NodeHealth.UNREACHABLE
+            )
         return NodeSnapshot(
             node=self.node,
             taken_at=when,

@@ -174,7 +174,7 @@ class Cluster:
         return poller.info if poller is not None else None
 
     async def refresh(self, node: str | None = None) -> None:
-        """Poll ``node`` (or every node) now and wait for the result; the static facts are re-read too."""
+        """Poll ``node`` (or every node) now and wait for the result (``refresh_static`` re-reads vz.conf & co)."""
         names = [node] if node is not None else list(self._pollers)
         for name in names:
             if name not in self._pollers:
@@ -182,10 +182,10 @@ class Cluster:
         await asyncio.gather(*(self._refresh_one(self._pollers[name]) for name in names))
 
     async def _refresh_one(self, poller: NodePoller) -> None:
-        await poller.refresh_static()
         await poller.refresh()
 
     async def refresh_static(self, node: str) -> NodeInfo | None:
+        """Re-read a node's static facts (vz.conf, samples, templates, hostname, kernel, vzctl version)."""
         return await self._pollers[node].refresh_static()
 
     def set_paused(self, paused: bool) -> None:

@@ -130,11 +130,11 @@ class NodePoller:
     # -- the loop ----------------------------------------------------------------------------------------------
 
     async def _loop(self) -> None:
-        if self._info is None:
-            await self.refresh_static()
         while True:
             if not self._paused or self._forced:
                 self._forced = False
+                if self._info is None:  # at connect, and again after a node that was down comes back
+                    await self.refresh_static()
                 await self.poll_once()
             if self._forced:
                 continue
@@ -174,15 +174,19 @@ class NodePoller:
             detail = result.stderr_text.strip().splitlines()
             why = f"exit {result.exit_code}" + (f": {detail[-1]}" if detail else "")
             return self._publish(self._failed(prev, f"poll output unusable ({why})"), prev)
-        snapshot = await asyncio.to_thread(
-            self._assembler.build,
-            sections,
-            prev=previous,
-            taken_at=taken_at,
-            info=self._info,
-            poll_duration=duration,
-            round_trips=1,
-        )
+        try:
+            snapshot = await asyncio.to_thread(
+                self._assembler.build,
+                sections,
+                prev=previous,
+                taken_at=taken_at,
+                info=self._info,
+                poll_duration=duration,
+                round_trips=1,
+            )
+        except Exception as exc:  # a parser bug must not kill this node's poller (or anyone else's)
+            log.exception("%s: could not build a snapshot", self.node)
+            return self._publish(self._failed(prev, f"internal error reading the poll: {exc!r}"), prev)
         return self._publish(snapshot, previous, assembled=True)
 
     def _failed(self, prev: NodeSnapshot, error: str) -> NodeSnapshot:
