@@ -15,11 +15,11 @@ from vztui.backend.transports import LocalTransport
 
 
 class CountingTransport(Transport):
-    """A real LocalTransport that records every argv it was asked to run or stream (round trips, read-only)."""
+    """A real transport (LocalTransport unless given another) that records every argv it was asked to run or stream."""
 
-    def __init__(self, spec: NodeSpec) -> None:
+    def __init__(self, spec: NodeSpec, inner: Transport | None = None) -> None:
         self.node = spec.name
-        self.inner = LocalTransport(spec)
+        self.inner = inner if inner is not None else LocalTransport(spec)
         self.calls: list[tuple[str, tuple[str, ...]]] = []
 
     async def run(self, argv: Sequence[str], *, timeout: float = 60.0, stdin: bytes | None = None) -> CommandResult:
