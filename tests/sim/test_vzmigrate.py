@@ -254,3 +254,20 @@ def test_live_migration_to_another_cpu_needs_nodeps(tmp_path: Path) -> None:
     assert migrate(tmp_path / "a", "--nodeps=bogus", "b", "101").lines[0] == (
         "Invalid usage: unknown --nodeps argument: bogus"
     )
+
+
+def test_live_migration_times(cluster: Path) -> None:
+    make_ct(cluster / "hn1")
+    vzctl(cluster / "hn1", "start", "101")
+    run = migrate(cluster / "hn1", "--live", "-t", "hn2", "101")
+    assert run.code == 0
+    labels = [line.split(":")[0].strip() for line in run.lines if line.startswith("  ") and ":" in line]
+    assert labels == [
+        "Suspend + Dump",
+        "Pcopy after suspend",
+        "Copy dump file",
+        "Undump + Resume",
+        "Total suspended time",
+    ]
+    assert f"  {' ':>20}  ------" in run.lines
+    assert run.lines[-1] == "Cleaning up"

@@ -17,6 +17,7 @@ import io
 import os
 import re
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -416,6 +417,7 @@ def _transfer(
     node = mig.node
     options = mig.options
     quota = not ploop and node.vzconf_value("DISK_QUOTA", "yes") != "no"
+    stamps: dict[str, float] = {}
     mig.say("Preparing remote node")
     mig.debug("Copying config file")
     dest.write_config_text(ctid, conf_text)
@@ -452,16 +454,21 @@ def _transfer(
         mig.debug("Suspending container")
         if ploop:
             mig.debug("Copying top ploop delta with CT suspend")
+        stamps["suspend"] = time.monotonic()
+        if ploop:
+            stamps["pcopy"] = time.monotonic()
         mig.debug("Dumping container")
         dumpfile = _dump_name(node, ctid)
         code = mig.vzctl(node, "--skiplock", "chkpnt", str(ctid), "--dumpfile", dumpfile)
         if code:
             raise mig.fail(MIG_ERR_STOP_SOURCE, "Failed to dump container")
         mig.debug("Copying dumpfile")
+        stamps["copy_dump"] = time.monotonic()
         remote_dump = _dump_name(dest, ctid)
         dest.host(remote_dump).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(node.host(dumpfile), dest.host(remote_dump))
         pause(jitter(1.0, 3.0))
+        stamps["rsync2"] = time.monotonic()
     elif running:
         if not ploop:
             mig.say("Stopping container")
@@ -481,17 +488,23 @@ def _transfer(
         mig.debug("Syncing private (2nd pass)")
         _copy_tree(node.host(private), dest.host(private))
     if quota:
+        stamps["quota"] = time.monotonic()
         mig.say("Syncing 2nd level quota")
         mig.debug("Dumping 2nd level quota")
         mig.debug("Copying 2nd level quota")
         mig.debug("Loading 2nd level quota")
     _move_snapshots(node, dest, ctid)
     if options.live:
+        stamps["quota"] = stamps.get("quota", time.monotonic())
         mig.debug("Undumping container")
+        stamps["undump"] = time.monotonic()
         remote_dump = _dump_name(dest, ctid)
         if mig.vzctl(dest, "restore", str(ctid), "--dumpfile", remote_dump):
             raise mig.fail(MIG_ERR_START_VPS, "Failed to undump container")
         mig.debug("Resuming container")
+        stamps["finish"] = time.monotonic()
+        if options.times or options.verbose:
+            _print_times(mig, stamps, ploop=ploop)
         mig.say("Cleaning up")
         mig.debug("Killing container")
         mig.debug("Removing dumpfiles")
@@ -522,6 +535,28 @@ def _transfer(
         state.forget(ctid)
     dest.refresh_proc()
     return 0
+
+
+def _print_times(mig: Migration, stamps: dict[str, float], *, ploop: bool) -> None:
+    """The script's ``print_times`` (``-t`` or ``-v``): how long the CT stayed frozen, stage by stage."""
+
+    def between(start: str, end: str) -> float:
+        return max(stamps.get(end, 0.0) - stamps.get(start, 0.0), 0.0)
+
+    rows = [("Suspend + Dump", between("suspend", "copy_dump") - (between("suspend", "pcopy") if ploop else 0.0))]
+    if ploop:
+        rows.append(("Pcopy after suspend", between("suspend", "pcopy")))
+    rows.append(("Copy dump file", between("copy_dump", "rsync2")))
+    if not ploop:
+        rows.append(("Second rsync", between("rsync2", "quota")))
+        rows.append(("2nd level quota", between("quota", "undump")))
+    rows.append(("Undump + Resume", between("undump", "finish")))
+    mig.out.write("\n")
+    for label, seconds in rows:
+        mig.out.write(f"  {label:>20}: {seconds:6.2f}\n")
+    mig.out.write(f"  {' ':>20}  ------\n")
+    mig.out.write(f"  {'Total suspended time':>20}: {between('suspend', 'finish'):6.2f}\n\n")
+    mig.out.flush()
 
 
 def _move_snapshots(source: SimNode, dest: SimNode, ctid: int) -> None:
