@@ -590,3 +590,26 @@ def test_template_cache_lookup_order(root: Path) -> None:
         "nosuch-1.tar.bz2",
         "nosuch-1.tar.xz",
     ]
+
+
+def test_an_address_in_use_by_another_running_ct(root: Path) -> None:
+    create_simfs(root, 102, "--ipadd", "10.0.0.5")
+    create_simfs(root, 103, "--ipadd", "10.0.0.5")
+    vzctl(root, "start", "102")
+    run = vzctl(root, "start", "103")
+    assert run == Run(
+        78,
+        "Starting container...\nContainer is mounted\nAdding IP address(es): 10.0.0.5\n"
+        "Killing container ...\nContainer was stopped\nContainer is unmounted\n",
+        "Unable to add IP 10.0.0.5: Address already in use\n"
+        'Container start failed (try to check kernel messages, e.g. "dmesg | tail")\n',
+    )
+    assert vzctl(root, "status", "103").out == "CTID 103 exist unmounted down\n"
+    create_simfs(root, 104)
+    vzctl(root, "start", "104")
+    clash = vzctl(root, "set", "104", "--ipadd", "10.0.0.5", "--save")
+    assert clash.code == 78
+    assert clash.err == (
+        "Unable to add IP 10.0.0.5: Address already in use\n"
+        "Error: failed to apply some parameters, not saving configuration file!\n"
+    )

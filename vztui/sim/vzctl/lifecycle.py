@@ -116,7 +116,15 @@ def boot(inv: Invocation, *, wait: bool = False, skip_remount: bool = False, ski
         runtime.started_at = inv.node.now()
         runtime.extra.pop("live_conf", None)
     if not skip_setup:
-        print_changes(inv, starting_changes(inv), starting=True)
+        code = print_changes(inv, starting_changes(inv), starting=True)
+        if code:
+            inv.error('Container start failed (try to check kernel messages, e.g. "dmesg | tail")')
+            inv.info("Killing container ...")
+            mark_stopped(inv)
+            inv.info("Container was stopped")
+            fsops.unmount_lines(inv)
+            inv.info("Container is unmounted")
+            return code
     pause(jitter(0.2, 0.6))
     if wait:
         inv.info("Container start in progress, waiting ...")
@@ -315,8 +323,12 @@ def restore(inv: Invocation, dumpfile: str, *, skip_remount: bool = False) -> in
             return code
     inv.info("\tundump...")
     pause(jitter(0.5, 1.5))
-    changes = starting_changes(inv)
-    print_changes(inv, changes, starting=True)
+    code = print_changes(inv, starting_changes(inv), starting=True)
+    if code:
+        inv.error('Container restore failed (try to check kernel messages, e.g. "dmesg | tail")')
+        fsops.unmount_lines(inv)
+        inv.info("Container is unmounted")
+        return code
     inv.info("\tresume...")
     with inv.node.transaction() as state:
         runtime = state.ct(inv.ctid)

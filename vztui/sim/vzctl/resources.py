@@ -175,8 +175,22 @@ def starting_changes(inv: Invocation) -> LiveChanges:
     return changes
 
 
-def print_changes(inv: Invocation, changes: LiveChanges, *, starting: bool) -> None:
-    """The console lines of ``vps_setup_res`` for ``changes``, in vzctl's order."""
+def ips_in_use(inv: Invocation) -> dict[str, int]:
+    """Addresses held by the node's other running containers (the venet map a new address must not collide with)."""
+    taken: dict[str, int] = {}
+    state = inv.node.read_state()
+    for ctid in state.running_ctids():
+        if ctid == inv.ctid:
+            continue
+        conf = inv.node.read_config(ctid) or {}
+        live = state.cts[ctid].extra.get("live_conf", {})
+        for ip in str(live.get("IP_ADDRESS", conf.get("IP_ADDRESS", ""))).split():
+            taken.setdefault(ip.split("/")[0], ctid)
+    return taken
+
+
+def print_changes(inv: Invocation, changes: LiveChanges, *, starting: bool) -> int:
+    """The console lines of ``vps_setup_res`` for ``changes``, in vzctl's order; 0, or 78 for an address in use."""
     if changes.ubc and not starting:
         inv.info("UB limits were set successfully")
     if changes.ip_delete_all:
@@ -185,6 +199,11 @@ def print_changes(inv: Invocation, changes: LiveChanges, *, starting: bool) -> N
         inv.info("Deleting IP address(es): " + " ".join(changes.ip_delete))
     if changes.ip_add:
         inv.info("Adding IP address(es): " + " ".join(changes.ip_add))
+        taken = ips_in_use(inv)
+        for ip in changes.ip_add:
+            if ip.split("/")[0] in taken:
+                inv.error(f"Unable to add IP {ip}: Address already in use")
+                return 78
     if changes.cpulimit is not None:
         inv.info(f"Setting CPU limit: {_int(changes.cpulimit)}")
     if changes.cpuunits is not None:
@@ -207,6 +226,7 @@ def print_changes(inv: Invocation, changes: LiveChanges, *, starting: bool) -> N
         inv.info(f"Setting iopslimit: {limit} {'iops' if limit else '(unlimited)'}")
     if changes.veth:
         inv.info("Configure veth devices: " + "".join(f"{name} " for name in changes.veth))
+    return 0
 
 
 def _int(value: str) -> int:

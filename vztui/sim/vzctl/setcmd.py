@@ -366,7 +366,9 @@ def _apply(inv: Invocation, request: SetRequest, values: dict[str, str], running
     if not running:
         _refuse_stopped(inv, request, changes)
         return
-    print_changes(inv, changes, starting=False)
+    code = print_changes(inv, changes, starting=False)
+    if code:
+        raise _SetFailed(code)
     if request.netif_del or request.netif_delall:
         names = veth_names(values.get("NETIF", ""), inv.ctid)
         if request.netif_del:
