@@ -174,6 +174,9 @@ def _main(node: SimNode, argv: list[str], console: Console) -> int:
         # /proc/<pid>/cmdline names the interpreter and ROOT, which a real node would never show.
         lock = node.lock_ct(ctid, inv.cmdline, stdout=console.stdout if not console.quiet else io.StringIO())
     except CtLockedError as locked:
+        if locked.pid <= 0:
+            console.error("Unable to lock container")
+            return 3
         cmdline = read_lock_status(node.host(node.lock_file(ctid))) or locked.cmdline
         console.error(f"Locked by: pid {locked.pid}, cmdline {cmdline}")
         console.error("Container already locked")
