@@ -307,17 +307,45 @@ def _resize(inv: Invocation, request: SetRequest, running: bool) -> None:
         inv.info(f"Mounting /dev/ploop{minor}p1 at {mnt} fstype=ext4 data='balloon_ino=12,' ")
     inv.info("dumpe2fs 1.41.12 (17-May-2010)")
     pause(0.3)
-    if new_kib < old_kib:
-        old_balloon = max(old_kib - new_kib, 1) * 1024 // 8
-        new_balloon = (old_kib - new_kib) * 1024
-        inv.info(f"Changing balloon size old_size={old_balloon} new_size={new_balloon}")
-        inv.info(f"Successfully truncated balloon from {old_balloon} to {new_balloon} bytes")
-    else:
-        inv.info(f"Growing dev=/dev/ploop{minor or 0} size={old_kib * 2} sectors (new size={new_kib * 2})")
+    _resize_lines(inv, old_kib, new_kib, minor or 0)
     pause(jitter(0.5, 1.2))
     if not mounted:
         inv.info(f"Unmounting file system at {mnt}")
         inv.info(f"Unmounting device /dev/ploop{minor}")
+
+
+def _resize_lines(inv: Invocation, old_kib: int, new_kib: int, minor: int) -> None:
+    """libploop's resize: within the device the hidden balloon shrinks or grows; beyond it the device grows.
+
+    The device size is the image's apparent size; the balloon is what the device holds beyond DISKSPACE.
+    """
+    image = inv.host(fsops.image_path(inv.private))
+    try:
+        device = image.stat().st_size
+    except OSError:
+        device = max(old_kib, new_kib) * 1024
+    old_balloon = _balloon(max(device - old_kib * 1024, 0))
+    wanted = new_kib * 1024
+    if wanted <= device:
+        new_balloon = _balloon(device - wanted)
+        inv.info(f"Changing balloon size old_size={old_balloon} new_size={new_balloon}")
+        verb = "truncated" if new_balloon <= old_balloon else "inflated"
+        inv.info(f"Successfully {verb} balloon from {old_balloon} to {new_balloon} bytes")
+        return
+    if old_balloon:
+        inv.info(f"Changing balloon size old_size={old_balloon} new_size=0")
+        inv.info(f"Successfully truncated balloon from {old_balloon} to 0 bytes")
+    inv.info(f"Growing dev=/dev/ploop{minor} size={device // 512} sectors (new size={wanted // 512})")
+    try:
+        with open(image, "r+b") as handle:
+            handle.truncate(wanted)
+    except OSError:
+        return
+
+
+def _balloon(size: int) -> int:
+    """Balloon sizes are whole 4 KiB file-system blocks."""
+    return (size + 4095) & ~4095
 
 
 def _old_diskspace_kib(inv: Invocation) -> int:
