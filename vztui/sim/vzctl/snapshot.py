@@ -506,16 +506,13 @@ def compact(inv: Invocation) -> int:
         code = fsops.mount(inv)
         if code:
             return code
-    inv.info("Trying to find free extents bigger than 0 bytes")
-    pause(jitter(0.5, 1.5))
-    inv.info("Waiting")
-    inv.info("Call FITRIM, for minlen=33554432")
-    inv.info("Call FITRIM, for minlen=16777216")
-    inv.info("Call FITRIM, for minlen=8388608")
-    inv.info("Call FITRIM, for minlen=4194304")
-    inv.info("Call FITRIM, for minlen=2097152")
-    inv.info("Call FITRIM, for minlen=1048576")
-    inv.info("0 clusters have been relocated")
+    inv.console.debug(f"Executing ploop balloon discard {inv.private}/root.hdd/DiskDescriptor.xml")
+    minlen = 32 * 1024 * 1024
+    while minlen >= 1024 * 1024:
+        # ploop_trim's FITRIM passes are logged at verbosity 1 only.
+        inv.console.debug(f"Call FITRIM, for minlen={minlen}")
+        pause(jitter(0.1, 0.3))
+        minlen //= 2
     if not mounted:
         fsops.unmount_lines(inv)
         inv.info("Container is unmounted")
