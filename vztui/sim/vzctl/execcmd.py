@@ -270,7 +270,7 @@ def _interactive(shell: Shell, context: ShellContext, stdin: TextIO, out: TextIO
             status = 130
             continue
         if not line:
-            out.write("\nlogout\n")
+            out.write("logout\n")
             return status
         status = shell.run_line(line.rstrip("\r\n"))
         out.flush()
