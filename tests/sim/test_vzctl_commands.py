@@ -613,3 +613,15 @@ def test_an_address_in_use_by_another_running_ct(root: Path) -> None:
         "Unable to add IP 10.0.0.5: Address already in use\n"
         "Error: failed to apply some parameters, not saving configuration file!\n"
     )
+
+
+def test_exec_pipelines_and_redirections(root: Path) -> None:
+    create_simfs(root)
+    vzctl(root, "start", "102")
+    assert vzctl(root, "exec", "102", "echo", "hello", ">", "/tmp/greeting") == Run(0, "", "")
+    assert (root / "vz/private/102/tmp/greeting").read_text() == "hello\n"
+    assert vzctl(root, "exec", "102", "echo again >> /tmp/greeting; wc -l < /tmp/greeting").out == "2\n"
+    assert vzctl(root, "exec", "102", "cat /tmp/greeting | grep -c again").out == "1\n"
+    assert vzctl(root, "exec2", "102", "cat /tmp/greeting | grep nothing").code == 1
+    assert vzctl(root, "exec", "102", "ls / | head -2").out == "bin\ndev\n"
+    assert vzctl(root, "exec2", "102", "echo a |").code == 2

@@ -1,14 +1,15 @@
 """A tiny bash stand-in for ``vzctl exec``/``exec2``/``enter``: common read-only commands over a CT's file tree.
 
 It answers what an admin or vztui's inspection actually types into a container (``hostname``, ``uptime``,
-``cat /etc/issue``, ``ps``, ``df``, ``free``, ``uname``…) from the simulated container's files and kernel numbers.
-Anything else fails exactly like bash: ``bash: X: command not found`` and status 127. Lists joined with ``;``,
-``&&`` and ``||`` work; pipes and redirections are not interpreted (bash would; the simulator reports the command
-as unknown rather than pretend).
+``cat /etc/issue``, ``ps``, ``df``, ``free``, ``uname``, ``grep``/``wc``/``head``/``tail`` in pipelines…) from the
+simulated container's files and kernel numbers. Lists (``;``, ``&&``, ``||``), pipelines and ``<``/``>``/``>>``
+work; background jobs, substitutions and globbing do not. Anything unknown fails exactly like bash:
+``bash: X: command not found`` and status 127.
 """
 
 from __future__ import annotations
 
+import io
 import shlex
 import time
 from collections.abc import Callable, Sequence
@@ -70,16 +71,19 @@ class Shell:
         self.ctx = context
         self.out = stdout
         self.err = stderr
+        self.terminal = stdout
         self.status = 0
+        self.stdin: str | None = None
+        """What the previous command of a pipeline wrote (None: the terminal, read as empty)."""
 
     @property
     def _prefix(self) -> str:
         return "-bash" if self.ctx.login else "bash"
 
     def run_line(self, line: str) -> int:
-        """Run one command line (``a; b && c || d``); returns the status of the last command run."""
+        """Run one command line (``a | b; c && d || e``, ``>``/``>>``/``<``); returns the last status."""
         try:
-            lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
+            lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
             lexer.whitespace_split = True
             lexer.commenters = "#"
             tokens = list(lexer)
@@ -87,20 +91,26 @@ class Shell:
             self.err.write(f"{self._prefix}: -c: line 1: unexpected EOF while looking for matching quote\n")
             self.status = 2
             return self.status
-        command: list[str] = []
+        pipeline: list[list[str]] = [[]]
         pending = ";"
-        for token in [*tokens, ";"]:
-            if token in {";", "&&", "||", "&", "|", ";;", "&&&"}:
-                if token in {"|", "&", ";;", "&&&"}:
-                    self.err.write(f"{self._prefix}: {token}: not supported in this container shell\n")
+        for word in [*tokens, ";"]:
+            if word in {";", "&&", "||"}:
+                if len(pipeline) > 1 and not all(pipeline):
+                    self.err.write(f"{self._prefix}: syntax error near unexpected token `|'\n")
                     self.status = 2
                     return self.status
-                if command and self._should_run(pending):
-                    self.status = self._run(command)
-                command = []
-                pending = token
+                if any(pipeline) and self._should_run(pending):
+                    self.status = self._pipeline(pipeline)
+                pipeline = [[]]
+                pending = word
+            elif word in {"|"}:
+                pipeline.append([])
+            elif word in {"<", ">", ">>"} or not set(word) <= set(";&|<>"):
+                pipeline[-1].append(word)
             else:
-                command.append(token)
+                self.err.write(f"{self._prefix}: syntax error near unexpected token `{word}'\n")
+                self.status = 2
+                return self.status
         return self.status
 
     def _should_run(self, connector: str) -> bool:
@@ -109,6 +119,69 @@ class Shell:
         if connector == "||":
             return self.status != 0
         return True
+
+    def _pipeline(self, commands: list[list[str]]) -> int:
+        """Run ``a | b | c``: each command's output is the next one's input; the last writes to the terminal."""
+        data: str | None = None
+        status = 0
+        saved_out = self.out
+        try:
+            for index, words in enumerate(commands):
+                argv, stdin_file, stdout_file, append = self._redirections(words)
+                if argv is None:
+                    return 2
+                if stdin_file is not None:
+                    try:
+                        data = self.resolve(stdin_file).read_text(encoding="utf-8", errors="replace")
+                    except OSError:
+                        self.err.write(f"{self._prefix}: {stdin_file}: No such file or directory\n")
+                        return 1
+                last = index == len(commands) - 1
+                buffer = io.StringIO()
+                self.out = buffer if (not last or stdout_file is not None) else saved_out
+                self.stdin = data
+                status = self._run(argv) if argv else 0
+                self.out = saved_out
+                if stdout_file is not None:
+                    status = self._write_file(stdout_file, buffer.getvalue(), append) or status
+                    data = ""
+                else:
+                    data = buffer.getvalue()
+        finally:
+            self.out = saved_out
+            self.stdin = None
+        return status
+
+    def _redirections(self, words: list[str]) -> tuple[list[str] | None, str | None, str | None, bool]:
+        argv: list[str] = []
+        stdin_file = stdout_file = None
+        append = False
+        iterator = iter(words)
+        for word in iterator:
+            if word in {"<", ">", ">>"}:
+                target = next(iterator, None)
+                if target is None or target in {"<", ">", ">>"}:
+                    self.err.write(f"{self._prefix}: syntax error near unexpected token `newline'\n")
+                    return None, None, None, False
+                if word == "<":
+                    stdin_file = target
+                else:
+                    stdout_file, append = target, word == ">>"
+            else:
+                argv.append(word)
+        return argv, stdin_file, stdout_file, append
+
+    def _write_file(self, name: str, text: str, append: bool) -> int:
+        target = self.resolve(name)
+        if target.is_dir():
+            self.err.write(f"{self._prefix}: {name}: Is a directory\n")
+            return 1
+        if not target.parent.is_dir():
+            self.err.write(f"{self._prefix}: {name}: No such file or directory\n")
+            return 1
+        with open(target, "a" if append else "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return 0
 
     def _run(self, argv: list[str]) -> int:
         name, args = argv[0], argv[1:]
@@ -170,7 +243,10 @@ def _uptime(shell: Shell, args: list[str]) -> int:
 
 def _cat(shell: Shell, args: list[str]) -> int:
     status = 0
-    for name in args or []:
+    if not args:
+        shell.write(shell.stdin or "")
+        return 0
+    for name in args:
         virtual = shell.ctx.virtual_files.get(shell.absolute(name))
         if virtual is not None:
             shell.write(virtual)
@@ -256,8 +332,10 @@ def _ls(shell: Shell, args: list[str]) -> int:
         host = shell.resolve(name)
         if host.is_dir():
             entries = sorted(entry.name for entry in host.iterdir() if not entry.name.startswith("."))
-            if entries:
+            if entries and shell.ctx.login and shell.out is shell.terminal:
                 shell.write("  ".join(entries) + "\n")
+            else:
+                shell.write("".join(f"{entry}\n" for entry in entries))
         elif host.exists():
             shell.write(name + "\n")
         else:
@@ -318,6 +396,91 @@ def _df(shell: Shell, args: list[str]) -> int:
     return 0
 
 
+def _input_lines(shell: Shell, files: list[str]) -> list[str] | None:
+    if not files:
+        return (shell.stdin or "").splitlines()
+    lines: list[str] = []
+    for name in files:
+        try:
+            lines.extend(shell.resolve(name).read_text(encoding="utf-8", errors="replace").splitlines())
+        except OSError:
+            shell.err.write(f"{name}: No such file or directory\n")
+            return None
+    return lines
+
+
+def _count_option(args: list[str], default: int) -> tuple[int, list[str]]:
+    count, rest = default, []
+    iterator = iter(args)
+    for arg in iterator:
+        if arg == "-n":
+            count = int(next(iterator, str(default)))
+        elif arg.startswith("-") and arg[1:].isdigit():
+            count = int(arg[1:])
+        else:
+            rest.append(arg)
+    return count, rest
+
+
+def _head(shell: Shell, args: list[str]) -> int:
+    count, files = _count_option(args, 10)
+    lines = _input_lines(shell, files)
+    if lines is None:
+        return 1
+    shell.write("".join(f"{line}\n" for line in lines[:count]))
+    return 0
+
+
+def _tail(shell: Shell, args: list[str]) -> int:
+    count, files = _count_option(args, 10)
+    lines = _input_lines(shell, files)
+    if lines is None:
+        return 1
+    shell.write("".join(f"{line}\n" for line in lines[-count:] if count))
+    return 0
+
+
+def _wc(shell: Shell, args: list[str]) -> int:
+    flags = [arg for arg in args if arg.startswith("-")]
+    lines = _input_lines(shell, [arg for arg in args if not arg.startswith("-")])
+    if lines is None:
+        return 1
+    text = "\n".join(lines) + ("\n" if lines else "")
+    counts = {"-l": len(lines), "-w": len(text.split()), "-c": len(text.encode())}
+    chosen = [counts[flag] for flag in ("-l", "-w", "-c") if flag in flags] or list(counts.values())
+    shell.write(" ".join(str(value) for value in chosen) + "\n")
+    return 0
+
+
+def _grep(shell: Shell, args: list[str]) -> int:
+    flags = {arg for arg in args if arg.startswith("-") and len(arg) > 1}
+    words = [arg for arg in args if arg not in flags]
+    if not words:
+        shell.err.write("Usage: grep [OPTION]... PATTERN [FILE]...\n")
+        return 2
+    pattern, files = words[0], words[1:]
+    lines = _input_lines(shell, files)
+    if lines is None:
+        return 2
+    ignore = "-i" in flags
+    invert = "-v" in flags
+    needle = pattern.lower() if ignore else pattern
+    found = [line for line in lines if ((needle in (line.lower() if ignore else line)) != invert)]
+    if "-c" in flags:
+        shell.write(f"{len(found)}\n")
+    else:
+        shell.write("".join(f"{line}\n" for line in found))
+    return 0 if found else 1
+
+
+def _sort(shell: Shell, args: list[str]) -> int:
+    lines = _input_lines(shell, [arg for arg in args if not arg.startswith("-")])
+    if lines is None:
+        return 2
+    shell.write("".join(f"{line}\n" for line in sorted(lines, reverse="-r" in args)))
+    return 0
+
+
 def _sleep(shell: Shell, args: list[str]) -> int:
     from vztui.sim.vzctl.timing import pause
 
@@ -350,6 +513,11 @@ _BUILTINS: dict[str, Builtin] = {
     "free": _free,
     "df": _df,
     "sleep": _sleep,
+    "head": _head,
+    "tail": _tail,
+    "wc": _wc,
+    "grep": _grep,
+    "sort": _sort,
 }
 
 
