@@ -1,4 +1,4 @@
-"""A tiny bash stand-in for ``vzctl exec``/``exec2``/``enter``: common read-only commands over a CT's file tree.
+"""A tiny bash stand-in for ``vzctl exec``/``exec2``/``enter``: common commands over a CT's file tree.
 
 It answers what an admin or vztui's inspection actually types into a container (``hostname``, ``uptime``,
 ``cat /etc/issue``, ``ps``, ``df``, ``free``, ``uname``, ``grep``/``wc``/``head``/``tail`` in pipelines…) from the
@@ -82,6 +82,7 @@ class Shell:
 
     def run_line(self, line: str) -> int:
         """Run one command line (``a | b; c && d || e``, ``>``/``>>``/``<``); returns the last status."""
+        line = line.split("\0", 1)[0]  # a C string: everything after a NUL never reaches bash
         try:
             lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
             lexer.whitespace_split = True
@@ -414,7 +415,10 @@ def _count_option(args: list[str], default: int) -> tuple[int, list[str]]:
     iterator = iter(args)
     for arg in iterator:
         if arg == "-n":
-            count = int(next(iterator, str(default)))
+            text = next(iterator, str(default))
+            if not text.lstrip("-").isdigit():
+                raise ValueError(text)
+            count = abs(int(text))
         elif arg.startswith("-") and arg[1:].isdigit():
             count = int(arg[1:])
         else:
@@ -423,7 +427,11 @@ def _count_option(args: list[str], default: int) -> tuple[int, list[str]]:
 
 
 def _head(shell: Shell, args: list[str]) -> int:
-    count, files = _count_option(args, 10)
+    try:
+        count, files = _count_option(args, 10)
+    except ValueError as exc:
+        shell.err.write(f"head: invalid number of lines: '{exc.args[0]}'\n")
+        return 1
     lines = _input_lines(shell, files)
     if lines is None:
         return 1
@@ -432,7 +440,11 @@ def _head(shell: Shell, args: list[str]) -> int:
 
 
 def _tail(shell: Shell, args: list[str]) -> int:
-    count, files = _count_option(args, 10)
+    try:
+        count, files = _count_option(args, 10)
+    except ValueError as exc:
+        shell.err.write(f"tail: invalid number of lines: '{exc.args[0]}'\n")
+        return 1
     lines = _input_lines(shell, files)
     if lines is None:
         return 1
