@@ -173,6 +173,9 @@ class Shell:
         return argv, stdin_file, stdout_file, append
 
     def _write_file(self, name: str, text: str, append: bool) -> int:
+        if not name:
+            self.err.write(f"{self._prefix}: : No such file or directory\n")
+            return 1
         target = self.resolve(name)
         if target.is_dir():
             self.err.write(f"{self._prefix}: {name}: Is a directory\n")
