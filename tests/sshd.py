@@ -111,6 +111,8 @@ class SshdNode:
     user_key: KeyPair
     bin_dir: Path | None
     options: dict[str, str]
+    extra_host_keys: tuple[KeyPair, ...] = ()
+    """More host keys the server offers (clients pick by their algorithm preference)."""
     root: Path | None = None
     """A simulated node's ROOT: then ``bin_dir`` is ``ROOT/bin`` and ``spec()`` reads files under ROOT."""
     host: str = "127.0.0.1"
@@ -181,7 +183,8 @@ class SshdNode:
             **self.options,
         }
         config = self.directory / "sshd_config"
-        config.write_text("".join(f"{key} {value}\n" for key, value in lines.items()))
+        extra = "".join(f"HostKey {key.private}\n" for key in self.extra_host_keys)
+        config.write_text(extra + "".join(f"{key} {value}\n" for key, value in lines.items()))
         return config
 
     def start(self, *, timeout: float = 10.0) -> None:
@@ -265,6 +268,7 @@ class SshdFactory:
         root: Path | str | None = None,
         legacy: bool = False,
         options: dict[str, str] | None = None,
+        rsa_host_key_too: bool = False,
     ) -> SshdNode:
         """Start one sshd. ``root``: a simulated node's ROOT (its ``bin/`` leads PATH, reads go under it).
 
@@ -283,6 +287,7 @@ class SshdFactory:
             directory=directory,
             host_key=host_key,
             user_key=user_key,
+            extra_host_keys=(self.key("host_rsa", "rsa"),) if rsa_host_key_too and not legacy else (),
             bin_dir=Path(bin_dir) if bin_dir else None,
             root=Path(root) if root else None,
             options={**(LEGACY_SERVER_OPTIONS if legacy else {}), **(options or {})},

@@ -153,3 +153,18 @@ async def test_hashed_user_known_hosts_entry_is_honoured_over_ssh(node: SshdNode
         assert (await ssh.run(["true"])).ok
     finally:
         await ssh.close()
+
+
+@pytest.mark.sshd
+async def test_a_known_rsa_key_is_used_even_when_the_server_prefers_ed25519(
+    sshd_factory: SshdFactory, tmp_path: Path
+) -> None:
+    node = sshd_factory("hn1", rsa_host_key_too=True)
+    rsa = node.extra_host_keys[0]
+    known_file = tmp_path / "known_hosts"
+    known_file.write_text(f"[127.0.0.1]:{node.port} {rsa.public_line}\n")
+    ssh = _transport(node, KnownHosts(known_file, tmp_path / "vztui"))
+    try:
+        assert (await ssh.run(["echo", "rsa"])).stdout == b"rsa\n"
+    finally:
+        await ssh.close()

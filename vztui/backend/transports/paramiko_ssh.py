@@ -259,7 +259,11 @@ class ParamikoTransport(Transport):
         conn.banner_timeout = target.connect_timeout
         conn.auth_timeout = target.connect_timeout
         try:
-            preferred = self.known_hosts.known_types(target.hostname, target.port)
+            # Ask for a key type already on file first, as OpenSSH does; an RSA key is filed as "ssh-rsa" but
+            # negotiated as rsa-sha2-512/256 (paramiko 5 has no SHA-1 ssh-rsa).
+            preferred: list[str] = []
+            for known in self.known_hosts.known_types(target.hostname, target.port):
+                preferred += ["rsa-sha2-512", "rsa-sha2-256"] if known == "ssh-rsa" else [known]
             options = conn.get_security_options()
             supported = [t for t in preferred if t in options.key_types]
             if supported:
