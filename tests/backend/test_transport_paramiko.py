@@ -443,3 +443,15 @@ async def test_cancelling_run_kills_the_remote_command(make: MakeTransport, tmp_
     with pytest.raises(asyncio.CancelledError):
         await task
     assert await _gone(int(pidfile.read_text()))
+
+
+async def test_link_status_notices_a_dead_node_without_any_command(make: MakeTransport, node: SshdNode) -> None:
+    ssh = make(keepalive_interval=0.2)
+    await ssh.run(["true"])
+    node.kill()
+    deadline = time.monotonic() + 3
+    while ssh.link_status().state is LinkState.CONNECTED and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    status = ssh.link_status()
+    assert status.state is LinkState.RECONNECTING
+    assert status.reason

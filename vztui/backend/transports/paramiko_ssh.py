@@ -481,7 +481,10 @@ class ParamikoTransport(Transport):
         while not self._closed:
             await asyncio.sleep(self.keepalive_interval)
             conn = self._conn
-            if conn is None or not conn.is_active():
+            if conn is None:
+                continue
+            if not conn.is_active():  # the node closed it: say so now, not at the next command
+                self._drop(conn, "connection closed by the node")
                 continue
             idle = time.monotonic() - self._last_used
             if self.idle_timeout is not None and self._active == 0 and idle > self.idle_timeout:
