@@ -465,11 +465,12 @@ class SimNode:
         refresh(self, force=force)
 
     def kernel_figures(self) -> Any:
-        """The kernel model's ``NodeFigures`` now (computed once per instance; ``refresh_proc`` renews it)."""
+        """The kernel model's ``NodeFigures`` now: the ones /proc was just rendered from when it is fresh, else
+        computed (once per instance; ``refresh_proc`` renews it)."""
         if self._figures is None:
-            from vztui.sim.kernel.refresh import compute
+            from vztui.sim.kernel.refresh import compute, fresh_figures
 
-            self._figures = compute(self)[0]
+            self._figures = fresh_figures(self) or compute(self)[0]
         return self._figures
 
     def remember_figures(self, figures: Any) -> None:

@@ -7,6 +7,7 @@ to a temp name and renamed, so a reader (the poller over SSH, a ``cat``) never s
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from vztui.sim.kernel.model import DiskFigures, KernelModel, NodeFigures, disk_f
 from vztui.sim.node import CONF_DIR, SimNode
 from vztui.sim.state import STATE_FILE, NodeState
 
+FIGURES = "figures.pickle"
+"""The figures the current /proc files were rendered from, so a tool can reuse them instead of recomputing."""
 MAX_AGE = 0.5
 PER_CT_MAX_AGE = 5.0
 """Per-CT files (bc/<id>/resources, fairsched/<id>/cpu.nr_cpus) are rewritten at least this often by tool calls."""
@@ -149,6 +152,7 @@ def write_all(
         with open(tmp, "w", encoding="ascii") as handle:
             handle.write(text)
         os.replace(tmp, path)
+    _save_figures(node, fig, suffix)
     stamps = [STAMP]
     if per_ct:
         _drop_stale_bc_dirs(proc / "bc", set(fig.cts))
@@ -160,6 +164,28 @@ def write_all(
         tmp.write_text(procfs.stamp(fig), encoding="ascii")
         os.utime(tmp, (fig.t, fig.t))
         os.replace(tmp, stamp)
+
+
+def _save_figures(node: SimNode, fig: NodeFigures, suffix: str) -> None:
+    path = node.state_dir / FIGURES
+    tmp = path.with_name(FIGURES + suffix)
+    with open(tmp, "wb") as handle:
+        pickle.dump(fig, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def fresh_figures(node: SimNode, now: float | None = None) -> NodeFigures | None:
+    """The figures behind /proc when /proc is fresh (see ``is_fresh``), else None (the caller computes them)."""
+    t = node.now() if now is None else now
+    if not is_fresh(node, t):
+        return None
+    try:
+        with open(node.state_dir / FIGURES, "rb") as handle:
+            # Written by this simulator (write_all) under the node's own state directory, never by a user.
+            figures = pickle.load(handle)  # noqa: S301
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    return figures if isinstance(figures, NodeFigures) and abs(figures.t - t) < MAX_AGE + 1 else None
 
 
 def _read(path: Path) -> str | None:
