@@ -123,8 +123,9 @@ def _kernel(path: Path, interval: float, *, once: bool) -> int:
         for root in roots:
             try:
                 SimNode(root).refresh_proc(force=True)
-            except (OSError, ValueError) as exc:
-                print(f"vztui-sim kernel: {root}: {exc}", file=sys.stderr)
+            except Exception as exc:
+                # One broken node (a hand-edited config, a vanished directory) must not stop the others' /proc.
+                print(f"vztui-sim kernel: {root}: {type(exc).__name__}: {exc}", file=sys.stderr)
         if once or stop:
             return 0
         time.sleep(max(0.0, interval - (time.monotonic() - started)))

@@ -5,7 +5,9 @@ Kept import-light (each tool call is a fresh process): only the chosen tool's mo
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Protocol, TextIO
@@ -58,17 +60,24 @@ def run_tool(
         err.write(f"{tool}: command not found\n" if not known else f"{tool}: not available in this simulator build\n")
         err.flush()
         return 127
-    node.refresh_proc()
     try:
+        node.refresh_proc()
         code = main(node, argv, out, err)
+        node.refresh_proc()
     except KeyboardInterrupt:
         code = 130
     except BrokenPipeError:
         code = 141
+    except Exception as exc:
+        # A simulator bug must not look like tool output; VZTUI_SIM_DEBUG=1 shows the traceback.
+        if os.environ.get("VZTUI_SIM_DEBUG"):
+            raise
+        err.write(f"{tool}: simulator internal error: {type(exc).__name__}: {exc}\n")
+        code = 1
     finally:
-        out.flush()
-        err.flush()
-    node.refresh_proc()
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            out.flush()
+            err.flush()
     return code
 
 
