@@ -7,7 +7,6 @@ Collection follows the real tool: running CTs and their beancounters from the ke
 from __future__ import annotations
 
 import fnmatch
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -872,4 +871,4 @@ def _json(cts: list[Ct], order: list[Field] | None) -> str:
     return "".join(parts)
 
 
-__all__ = ["FIELDS", "main", "os"]
+__all__ = ["FIELDS", "main"]
