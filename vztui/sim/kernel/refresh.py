@@ -14,7 +14,7 @@ from pathlib import Path
 from vztui.sim.kernel import carry, procfs
 from vztui.sim.kernel.model import DiskFigures, KernelModel, NodeFigures, disk_figures
 from vztui.sim.node import CONF_DIR, SimNode
-from vztui.sim.state import STATE_FILE, NodeState
+from vztui.sim.state import NodeState
 
 FIGURES = "figures.pickle"
 """The figures the current /proc files were rendered from, so a tool can reuse them instead of recomputing."""
@@ -206,4 +206,4 @@ def _drop_stale_bc_dirs(bc: Path, running: set[int]) -> None:
             shutil.rmtree(bc / entry, ignore_errors=True)
 
 
-__all__ = ["MAX_AGE", "STATE_FILE", "compute", "is_fresh", "refresh"]
+__all__ = ["MAX_AGE", "compute", "fresh_figures", "is_fresh", "load_configs", "quota_disks", "refresh", "write_all"]
