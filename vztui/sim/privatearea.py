@@ -6,7 +6,6 @@ area still shows what an admin expects to see.
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -99,15 +98,3 @@ def remove_tree(path: Path) -> None:
         path.unlink()
     elif path.is_dir():
         shutil.rmtree(path)
-
-
-def tree_size_kib(path: Path) -> int:
-    """Apparent size of a tree in KiB (sparse images count at full size, like ``du --apparent-size``)."""
-    total = 0
-    for dirpath, _dirs, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                continue
-    return (total + 1023) // 1024

@@ -16,7 +16,7 @@ from typing import Any
 
 from vztui.openvz.resources import RESOURCES
 from vztui.openvz.units import LONG_MAX, parse_barrier_limit
-from vztui.sim.kernel.limits import Bounds, config_bounds, effective_bound, is_vswap
+from vztui.sim.kernel.limits import Bounds, config_bounds, effective_bound
 from vztui.sim.kernel.waves import entries_above, integral_of_wave, phase, rng_for, running_max_sin
 from vztui.sim.node import HostSpec, SimNode
 from vztui.sim.state import CtRuntime, NodeState
@@ -399,10 +399,6 @@ class KernelModel:
             cpulimit=limit,
             cpus=cpus,
         )
-
-
-def vswap_config(conf: dict[str, str]) -> bool:
-    return is_vswap(conf)
 
 
 def _int(raw: str | None, default: int) -> int:
