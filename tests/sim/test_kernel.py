@@ -223,3 +223,46 @@ def test_parsers_read_the_simulated_proc(demo_cluster: SimCluster) -> None:
     assert "swappages" in bc[104]
     assert 101 in parsers.parse_vestat((root / "proc/vz/vestat").read_text())
     assert parsers.parse_veinfo((root / "proc/vz/veinfo").read_text())[101].ips
+
+
+def _hammer(root: str, rounds: int) -> None:
+    for _ in range(rounds):
+        SimNode(root).refresh_proc(force=True)
+
+
+def test_readers_never_see_half_written_proc_files(fresh_cluster: SimCluster) -> None:
+    import multiprocessing
+
+    root = fresh_cluster.nodes["hn1"]
+    context = multiprocessing.get_context("fork")
+    writers = [context.Process(target=_hammer, args=(str(root), 15)) for _ in range(3)]
+    for writer in writers:
+        writer.start()
+    seen = 0
+    while any(writer.is_alive() for writer in writers) or seen < 20:
+        lines = (root / "proc/user_beancounters").read_text().splitlines()
+        assert lines[:2] == ["Version: 2.5", UBC_HEADER]
+        assert (len(lines) - 2) % 24 == 0 and lines[-1].lstrip().startswith("numiptent")
+        seen += 1
+    for writer in writers:
+        writer.join(30)
+        assert writer.exitcode == 0
+    assert not list((root / "proc").rglob("*.tmp"))
+
+
+def test_proc_follows_a_start_on_the_next_tool_call(fresh_cluster: SimCluster) -> None:
+    from tests.sim.conftest import run_in_process
+
+    root = fresh_cluster.nodes["hn1"]
+    node = SimNode(root)
+    node.refresh_proc(force=True)
+    stopped = next(c for c in node.ctids() if c and not node.runtime(c).running and not node.runtime(c).mounted)
+    assert not (root / f"proc/bc/{stopped}").exists()
+    with node.transaction() as state:
+        runtime = state.ct(stopped)
+        runtime.running = runtime.mounted = True
+        runtime.started_at = node.now()
+    run_in_process(root, "vzlist")
+    assert (root / f"proc/bc/{stopped}/resources").read_text().count("\n") == 21
+    assert f"{str(stopped) + ':':>10}  kmemsize" in (root / "proc/user_beancounters").read_text()
+    assert re.search(rf"^ *{stopped} ", (root / "proc/vz/vestat").read_text(), re.MULTILINE)
