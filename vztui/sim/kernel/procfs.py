@@ -157,7 +157,7 @@ def fairsched(fig: NodeFigures) -> str:
         f"{'veid':>10} {'id':>10} {'parent':>10} {'weight':>6} {'rate':>5} {'tasks':>5} {'run':>5} {'cpus':>4}",
     ]
     lines.append(f"{0:>10} {0:>10} {0:>10} {1:>6} {0:>5} {HOST_NUMPROC:>5} {1:>5} {fig.host.cpus:>4}")
-    for ctid in sorted(fig.cts):
+    for ctid in fig.order:
         ct = fig.cts[ctid]
         weight = max(1, 500000 // max(ct.cpuunits, 1))
         rate = ct.cpulimit * 1024 // 100
