@@ -156,7 +156,7 @@ def fairsched(fig: NodeFigures) -> str:
         "Version: 2.6",
         f"{'veid':>10} {'id':>10} {'parent':>10} {'weight':>6} {'rate':>5} {'tasks':>5} {'run':>5} {'cpus':>4}",
     ]
-    lines.append(f"{0:>10} {0:>10} {0:>10} {1:>6} {0:>5} {HOST_NUMPROC:>5} {1:>5} {fig.host.cpus:>4}")
+    lines.append(f"{0:>10} {0:>10} {0:>10} {500:>6} {0:>5} {HOST_NUMPROC:>5} {1:>5} {fig.host.cpus:>4}")
     for ctid in fig.order:
         ct = fig.cts[ctid]
         weight = max(1, 500000 // max(ct.cpuunits, 1))
