@@ -14,6 +14,7 @@ import random
 import select
 import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -209,7 +210,7 @@ class ParamikoTransport(Transport):
             sock = self._through_jumps(target)
         elif target.proxy_command:
             try:
-                sock = paramiko.ProxyCommand(target.proxy_command)
+                sock = _ProxyCommand(target.proxy_command)
             except (paramiko.SSHException, OSError, ValueError) as exc:
                 raise TransportError(self.node, f"ProxyCommand {target.proxy_command!r} failed: {exc}") from exc
         else:
@@ -631,6 +632,21 @@ class ParamikoTransport(Transport):
         await self._in_pool(self._close_jumps)
         self._status = LinkStatus(LinkState.UNREACHABLE, time.time(), "transport closed")
         self._pool.shutdown(wait=False)
+
+
+class _ProxyCommand(paramiko.ProxyCommand):
+    """paramiko's ProxyCommand, with a close that reaps the process and may be called twice (paramiko does)."""
+
+    def close(self) -> None:
+        process = self.process
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(5)
+        for pipe in (process.stdin, process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def _send_all(channel: paramiko.Channel, data: bytes) -> None:
