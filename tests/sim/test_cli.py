@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.sim.conftest import run_cli
 from vztui.sim.cluster import SimCluster
 from vztui.sim.node import SimNode
@@ -126,3 +128,27 @@ def test_cluster_refuses_to_overwrite(tmp_path: Path) -> None:
     assert run_cli("cluster", str(tmp_path / "c"), "--nodes", "1", "--cts", "1").code == 0
     again = run_cli("cluster", str(tmp_path / "c"), "--nodes", "1", "--cts", "1")
     assert again.code == 1 and again.stderr == f"vztui-sim: {tmp_path / 'c'} already holds a simulated cluster\n"
+
+
+def test_a_tool_whose_module_is_missing_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.sim.conftest import run_in_process
+    from vztui.sim import runner
+    from vztui.sim.provision import init_node
+
+    root = tmp_path / "node"
+    init_node(root)
+    monkeypatch.setitem(runner.TOOLS, "vzfake", "vztui.sim.no_such_module")
+    result = run_in_process(root, "vzfake")
+    assert (result.code, result.stderr) == (127, "vzfake: not available in this simulator build\n")
+
+
+def test_internal_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.sim.conftest import run_in_process
+    from vztui.sim.provision import init_node
+
+    root = tmp_path / "node"
+    init_node(root)
+    (root / "etc/vz/conf/101.conf").mkdir()
+    monkeypatch.delenv("VZTUI_SIM_DEBUG", raising=False)
+    result = run_in_process(root, "vzlist", "-a")
+    assert result.code == 1 and result.stderr.startswith("vzlist: simulator internal error: ")
