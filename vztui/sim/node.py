@@ -378,9 +378,13 @@ class SimNode:
         """Write ``path`` via ``<path>.tmp`` + rename so readers never see half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        if tmp.exists():
+        try:
+            handle = open(tmp, "x", encoding="utf-8")  # noqa: SIM115 - closed below, after the fallback
+        except FileExistsError:
+            # Another writer (or a crashed one) owns <file>.tmp: never share it.
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
+            handle = open(tmp, "w", encoding="utf-8")  # noqa: SIM115
+        with handle:
             handle.write(text)
         os.replace(tmp, path)
 
