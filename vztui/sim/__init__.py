@@ -10,6 +10,7 @@ Layout of a simulated node ROOT (a real node's filesystem, rooted elsewhere)::
     ROOT/var/lib/vzsim/host.json         the node's hardware and seed (HostSpec)
     ROOT/var/lib/vzsim/state.json        what a kernel keeps in memory: running/mounted/start time/ploop/snapshots
     ROOT/var/lib/vzsim/peers.json        cluster neighbours by address (for vzmigrate)
+    ROOT/var/lib/vzsim/figures.pickle    the kernel figures the current /proc files were rendered from
     ROOT/bin/{vzctl,vzlist,...}          wrappers: ``PATH=ROOT/bin:$PATH vzlist -a`` behaves like a real node
 
 Modules: ``node`` (SimNode: paths, configs, names, locks, state — the API every tool builds on), ``state``,
@@ -19,6 +20,7 @@ vzquota, vzcpucheck, vzmemcheck, vzcalc, vzsplit, vztmpl-dl); ``vzctl/`` and ``v
 (the demo cluster), ``cli`` (``vztui-sim``).
 
 Every tool is ``main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int`` where argv excludes
-the program name; output is flushed line by line so callers can stream it. Nothing here imports textual, paramiko
-or the backend.
+the program name; output is flushed line by line so callers can stream it. The runner refreshes /proc around each
+call (only when older than ~0.5 s or the node changed) and turns a simulator bug into one stderr line and exit 1
+(``VZTUI_SIM_DEBUG=1`` shows the traceback). Nothing here imports textual, paramiko or the backend.
 """
