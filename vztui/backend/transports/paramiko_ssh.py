@@ -11,10 +11,6 @@ import asyncio
 import contextlib
 import os
 import random
-import select
-import signal
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -22,11 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import paramiko
-from paramiko.ssh_exception import IncompatiblePeer
 
-from vztui.backend.hostkeys import KnownHosts, Verdict, fingerprint, host_pattern
+from vztui.backend.hostkeys import KnownHosts
 from vztui.backend.nodespec import NodeSpec
-from vztui.backend.sshconfig import SshTarget, load_ssh_config, resolve, resolve_spec
+from vztui.backend.sshconfig import load_ssh_config, resolve_spec
 from vztui.backend.transport import (
     AuthenticationError,
     CommandResult,
@@ -40,72 +35,16 @@ from vztui.backend.transport import (
     Transport,
     TransportError,
 )
+from vztui.backend.transports._channel import ChannelPump
 from vztui.backend.transports._command import Launch, prefixed_path, read_argv, read_error, remote_command
 from vztui.backend.transports._lines import LineSplitter
+from vztui.backend.transports._ssh_connect import Connector
+from vztui.backend.transports._terminal import bridge, terminal_size
 
 T = TypeVar("T")
 
 MAX_CHANNELS = 8
 """Concurrent channels per connection; OpenSSH's sshd allows 10 sessions (MaxSessions) per connection."""
-
-LEGACY_HINT = (
-    "the node's sshd only offers algorithms paramiko 5 no longer implements (ssh-rsa host keys, SHA-1 key exchange: "
-    'a CentOS 6-era sshd). Use the system OpenSSH client for this node: transport = "openssh" with ssh_options = '
-    '["HostKeyAlgorithms=+ssh-rsa", "PubkeyAcceptedAlgorithms=+ssh-rsa", "KexAlgorithms=+diffie-hellman-group14-sha1"]'
-)
-
-_CHUNK = 65536
-_QUEUE_HIGH_WATER = 256
-"""Chunks buffered for a slow consumer before reading pauses (paramiko's window then throttles the node)."""
-
-
-class _ChannelPump:
-    """Moves a channel's bytes onto the event loop as ``(stream, chunk)`` items; ``None`` marks EOF or close."""
-
-    def __init__(self, channel: paramiko.Channel) -> None:
-        self.channel = channel
-        self.queue: asyncio.Queue[tuple[Stream, bytes] | None] = asyncio.Queue()
-        self._loop = asyncio.get_running_loop()
-        self._fd = channel.fileno()
-        self._reading = False
-        self._done = False
-
-    def start(self) -> None:
-        self._resume()
-
-    def _resume(self) -> None:
-        if not self._reading and not self._done:
-            self._loop.add_reader(self._fd, self._ready)
-            self._reading = True
-
-    def _pause(self) -> None:
-        if self._reading:
-            self._loop.remove_reader(self._fd)
-            self._reading = False
-
-    def _ready(self) -> None:
-        channel = self.channel
-        ended = channel.eof_received or channel.closed  # read before draining: no data can follow EOF
-        while channel.recv_ready():
-            self.queue.put_nowait((Stream.STDOUT, channel.recv(_CHUNK)))
-        while channel.recv_stderr_ready():
-            self.queue.put_nowait((Stream.STDERR, channel.recv_stderr(_CHUNK)))
-        if ended:
-            self._pause()
-            self._done = True
-            self.queue.put_nowait(None)
-        elif self.queue.qsize() > _QUEUE_HIGH_WATER:
-            self._pause()
-
-    async def get(self, timeout: float) -> tuple[Stream, bytes] | None:
-        """The next chunk; raises TimeoutError after ``timeout`` seconds."""
-        if not self._reading and not self._done and self.queue.qsize() <= _QUEUE_HIGH_WATER // 2:
-            self._resume()
-        return await asyncio.wait_for(self.queue.get(), max(0.0, timeout))
-
-    def stop(self) -> None:
-        self._pause()
-        self._done = True
 
 
 class ParamikoTransport(Transport):
@@ -138,7 +77,6 @@ class ParamikoTransport(Transport):
         self.backoff_max = backoff_max
         self.unreachable_after = unreachable_after
         self.use_agent = use_agent
-        # Off only to measure what it buys (tests/benchmarks/ssh_overhead.py): ~45 ms vs ~4 ms per command.
         self.tcp_nodelay = tcp_nodelay
         self._pool = ThreadPoolExecutor(max_workers=max_channels + 4, thread_name_prefix=f"vztui-ssh-{spec.name}")
         self._channels = asyncio.Semaphore(max_channels)
@@ -165,11 +103,6 @@ class ParamikoTransport(Transport):
         return remote_command(argv, path=self.spec.path, sudo=self.spec.sudo, launch=launch, stdin_size=stdin_size)
 
     # ----- connection management (blocking; runs in the pool or in run_interactive's thread) -----
-
-    def _target(self) -> SshTarget:
-        config = self._ssh_config if self._ssh_config is not None else load_ssh_config()
-        self._ssh_config = config
-        return resolve_spec(self.spec, config)
 
     def _ensure_connected(self) -> paramiko.Transport:
         with self._lock:
@@ -203,164 +136,16 @@ class ParamikoTransport(Transport):
             return conn
 
     def _connect(self) -> paramiko.Transport:
-        target = self._target()
+        config = self._ssh_config if self._ssh_config is not None else load_ssh_config()
+        self._ssh_config = config
         self._close_jumps()
-        sock: socket.socket | paramiko.Channel | paramiko.ProxyCommand
-        if target.proxy_jump:
-            sock = self._through_jumps(target)
-        elif target.proxy_command:
-            try:
-                sock = _ProxyCommand(target.proxy_command)
-            except (paramiko.SSHException, OSError, ValueError) as exc:
-                raise TransportError(self.node, f"ProxyCommand {target.proxy_command!r} failed: {exc}") from exc
-        else:
-            sock = self._tcp(target)
-        return self._handshake(sock, target)
-
-    def _tcp(self, target: SshTarget) -> socket.socket:
-        try:
-            sock = socket.create_connection((target.hostname, target.port), timeout=target.connect_timeout)
-        except OSError as exc:
-            reason = exc.strerror or str(exc) or type(exc).__name__
-            raise TransportError(self.node, f"cannot connect to {target.hostname}:{target.port}: {reason}") from exc
-        # paramiko leaves Nagle on: every small command would then wait for a delayed ACK (~40 ms on loopback).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(self.tcp_nodelay))
-        return sock
-
-    def _through_jumps(self, target: SshTarget) -> paramiko.Channel:
-        config = self._ssh_config
-        hops = [
-            resolve(hop.host, port=hop.port, user=hop.user, connect_timeout=target.connect_timeout, config=config)
-            for hop in target.proxy_jump
-        ]
-        sock: socket.socket | paramiko.Channel = self._tcp(hops[0])
-        for index, hop in enumerate(hops):
-            jump = self._handshake(sock, hop)
-            self._jumps.append(jump)
-            following = hops[index + 1] if index + 1 < len(hops) else target
-            try:
-                sock = jump.open_channel(
-                    "direct-tcpip",
-                    (following.hostname, following.port),
-                    ("127.0.0.1", 0),
-                    timeout=target.connect_timeout,
-                )
-            except (paramiko.SSHException, OSError) as exc:
-                raise TransportError(
-                    self.node, f"jump host {hop.alias} cannot reach {following.hostname}:{following.port}: {exc}"
-                ) from exc
-        assert isinstance(sock, paramiko.Channel)
-        return sock
-
-    def _handshake(
-        self, sock: socket.socket | paramiko.Channel | paramiko.ProxyCommand, target: SshTarget
-    ) -> paramiko.Transport:
-        """Key exchange, host key verification (before any command), then public key authentication."""
-        conn = paramiko.Transport(sock)
-        conn.banner_timeout = target.connect_timeout
-        conn.auth_timeout = target.connect_timeout
-        try:
-            # Ask for a key type already on file first, as OpenSSH does; an RSA key is filed as "ssh-rsa" but
-            # negotiated as rsa-sha2-512/256 (paramiko 5 has no SHA-1 ssh-rsa).
-            preferred: list[str] = []
-            for known in self.known_hosts.known_types(target.hostname, target.port):
-                preferred += ["rsa-sha2-512", "rsa-sha2-256"] if known == "ssh-rsa" else [known]
-            options = conn.get_security_options()
-            supported = [t for t in preferred if t in options.key_types]
-            if supported:
-                options.key_types = tuple(supported) + tuple(t for t in options.key_types if t not in supported)
-            try:
-                conn.start_client(timeout=target.connect_timeout)
-            except IncompatiblePeer as exc:
-                raise TransportError(self.node, f"{target.hostname}:{target.port}: {exc}: {LEGACY_HINT}") from exc
-            except (paramiko.SSHException, EOFError, OSError) as exc:
-                raise TransportError(
-                    self.node, f"SSH handshake with {target.hostname}:{target.port} failed: {exc or type(exc).__name__}"
-                ) from exc
-            self._verify_host_key(conn, target)
-            self._authenticate(conn, target)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _verify_host_key(self, conn: paramiko.Transport, target: SshTarget) -> None:
-        key = conn.get_remote_server_key()
-        key_type, blob = key.get_name(), key.get_base64()
-        verdict = self.known_hosts.check(target.hostname, target.port, key_type, blob)
-        if verdict is Verdict.KNOWN:
-            return
-        name = host_pattern(target.hostname, target.port)
-        print_fp = fingerprint(blob)
-        if verdict is Verdict.UNKNOWN:
-            message = (
-                f"host key of {name} is not known: {key_type} {print_fp}. Nothing was sent. Compare the "
-                f"fingerprint with the node's (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then trust it: "
-                f"vztui nodes trust {self.node}"
-            )
-        else:
-            what = "is REVOKED" if verdict is Verdict.REVOKED else "has CHANGED"
-            message = (
-                f"WARNING: the host key of {name} {what}: it now presents {key_type} {print_fp}. Someone may be "
-                f"intercepting the connection, or the node was reinstalled. Nothing was sent. Verify with the "
-                f"node's admin before removing the old key from {self.known_hosts.user_file} or "
-                f"{self.known_hosts.vztui_file}."
-            )
-        raise HostKeyError(
-            self.node,
-            message,
-            hostname=name,
-            key_type=key_type,
-            fingerprint=print_fp,
-            changed=verdict is not Verdict.UNKNOWN,
-            key_base64=blob,
+        connector = Connector(
+            self.node, self.known_hosts, ssh_config=config, use_agent=self.use_agent, tcp_nodelay=self.tcp_nodelay
         )
-
-    def _authenticate(self, conn: paramiko.Transport, target: SshTarget) -> None:
-        """The agent's keys first, then the identity files (the spec's, ssh_config's, or the default ones)."""
-        tried: list[str] = []
-        agent: paramiko.Agent | None = None
-        if self.use_agent and os.environ.get("SSH_AUTH_SOCK"):
-            try:
-                agent = paramiko.Agent()
-            except (paramiko.SSHException, OSError) as exc:
-                tried.append(f"ssh-agent unusable ({exc})")
         try:
-            for label, key in self._candidate_keys(agent, target, tried):
-                try:
-                    conn.auth_publickey(target.user, key)
-                except paramiko.AuthenticationException:
-                    tried.append(f"{label} (refused)")
-                    continue
-                except (paramiko.SSHException, EOFError, OSError) as exc:
-                    raise TransportError(self.node, f"authentication with {target.hostname} broke off: {exc}") from exc
-                if conn.is_authenticated():
-                    return
+            return connector.connect(resolve_spec(self.spec, config))
         finally:
-            if agent is not None:
-                agent.close()
-        detail = "; ".join(tried) or "no keys found (no agent, no identity file)"
-        raise AuthenticationError(self.node, f"{target.user}@{target.hostname} refused every key: {detail}")
-
-    def _candidate_keys(
-        self, agent: paramiko.Agent | None, target: SshTarget, tried: list[str]
-    ) -> list[tuple[str, paramiko.PKey]]:
-        keys: list[tuple[str, paramiko.PKey]] = []
-        if agent is not None:
-            with contextlib.suppress(paramiko.SSHException, OSError):
-                keys.extend((f"agent key {k.fingerprint}", k) for k in agent.get_keys())
-        for path in target.identity_files:
-            if not os.path.exists(path):
-                if target.explicit_identity:
-                    tried.append(f"{path} (missing)")
-                continue
-            try:
-                keys.append((path, paramiko.PKey.from_path(path)))
-            except paramiko.PasswordRequiredException:
-                tried.append(f"{path} (passphrase-protected: load it into ssh-agent)")
-            except (paramiko.SSHException, OSError, ValueError) as exc:
-                tried.append(f"{path} (unreadable: {exc})")
-        return keys
+            self._jumps = connector.jumps
 
     def _failed(self, exc: TransportError) -> None:
         self._failures += 1
@@ -521,7 +306,7 @@ class ParamikoTransport(Transport):
                     conn, channel = await asyncio.wait_for(self._open(command, pty=False), timeout)
                 except TimeoutError:
                     raise CommandTimeoutError(self.node, f"{argv[0]}: could not start within {timeout:g}s") from None
-                pump = _ChannelPump(channel)
+                pump = ChannelPump(channel)
                 pump.start()
                 feeder: asyncio.Future[None] | None = None
                 if stdin is not None:
@@ -568,7 +353,7 @@ class ParamikoTransport(Transport):
                     conn, channel = await asyncio.wait_for(self._open(command, pty=pty), timeout)
                 except TimeoutError:
                     raise CommandTimeoutError(self.node, f"{argv[0]}: could not start within {timeout:g}s") from None
-                pump = _ChannelPump(channel)
+                pump = ChannelPump(channel)
                 pump.start()
                 splitters = {s: LineSplitter(s) for s in Stream}
                 try:
@@ -605,12 +390,12 @@ class ParamikoTransport(Transport):
     def run_interactive(self, argv: Sequence[str]) -> int:
         """A pty channel bridged to this terminal in raw mode; the terminal is restored whatever happens."""
         conn = self._ensure_connected()
-        size = _terminal_size()
+        size = terminal_size()
         channel = conn.open_session(timeout=self.spec.connect_timeout)
         try:
             channel.get_pty(term=os.environ.get("TERM", "xterm"), width=size[0], height=size[1])
             channel.exec_command(self.remote_command(argv, launch=Launch.EXEC))
-            _bridge(channel)
+            bridge(channel)
             channel.status_event.wait(self.spec.connect_timeout)
             return channel.exit_status
         finally:
@@ -634,79 +419,7 @@ class ParamikoTransport(Transport):
         self._pool.shutdown(wait=False)
 
 
-class _ProxyCommand(paramiko.ProxyCommand):
-    """paramiko's ProxyCommand, with a close that reaps the process and may be called twice (paramiko does)."""
-
-    def close(self) -> None:
-        process = self.process
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(5)
-        for pipe in (process.stdin, process.stdout, process.stderr):
-            if pipe is not None:
-                pipe.close()
-
-
 def _send_all(channel: paramiko.Channel, data: bytes) -> None:
     """Send the command's stdin bytes; no EOF after them (EOF is the watchdog's kill signal)."""
     with contextlib.suppress(OSError, paramiko.SSHException):
         channel.sendall(data)
-
-
-def _terminal_size() -> tuple[int, int]:
-    try:
-        size = os.get_terminal_size(1)
-    except OSError:
-        return (80, 24)
-    return (size.columns, size.lines)
-
-
-def _bridge(channel: paramiko.Channel) -> None:
-    """Copy stdin to the channel and the channel to stdout until the remote side ends, in raw mode."""
-    import termios
-    import tty
-
-    stdin_fd, stdout_fd = 0, 1  # the terminal itself, whatever sys.stdin/sys.stdout were replaced with
-    is_tty = os.isatty(stdin_fd)
-    saved = termios.tcgetattr(stdin_fd) if is_tty else None
-    in_main = threading.current_thread() is threading.main_thread()
-    previous_winch = None
-    if in_main and is_tty:
-
-        def resized(_signum: int, _frame: object) -> None:
-            columns, lines = _terminal_size()
-            with contextlib.suppress(paramiko.SSHException, OSError):
-                channel.resize_pty(width=columns, height=lines)
-
-        previous_winch = signal.signal(signal.SIGWINCH, resized)
-    try:
-        if is_tty:
-            tty.setraw(stdin_fd)
-        stdin_open = True
-        while True:
-            watched: list[paramiko.Channel | int] = [channel, stdin_fd] if stdin_open else [channel]
-            try:
-                readable, _, _ = select.select(watched, [], [], 0.5)
-            except InterruptedError:
-                continue
-            if channel in readable:
-                data = channel.recv(_CHUNK)
-                if not data:
-                    break
-                os.write(stdout_fd, data)
-            if stdin_fd in readable:
-                data = os.read(stdin_fd, 4096)
-                if data:
-                    channel.sendall(data)
-                else:
-                    stdin_open = False
-                    channel.shutdown_write()
-            if channel.exit_status_ready() and not channel.recv_ready():
-                break
-    finally:
-        if saved is not None:
-            termios.tcsetattr(stdin_fd, termios.TCSADRAIN, saved)
-        if previous_winch is not None:
-            signal.signal(signal.SIGWINCH, previous_winch)
