@@ -455,3 +455,31 @@ async def test_link_status_notices_a_dead_node_without_any_command(make: MakeTra
     status = ssh.link_status()
     assert status.state is LinkState.RECONNECTING
     assert status.reason
+
+
+async def test_reconnecting_turns_unreachable_after_the_grace_period(node: SshdNode, tmp_path: Path) -> None:
+    ssh = ParamikoTransport(
+        node.spec(),
+        known_hosts=KnownHosts(node.known_hosts, tmp_path / "vztui"),
+        ssh_config=paramiko.SSHConfig(),
+        use_agent=False,
+        unreachable_after=0.5,
+        backoff_base=0.1,
+        backoff_max=0.2,
+    )
+    try:
+        await ssh.run(["true"])
+        node.kill()
+        states = set()
+        deadline = time.monotonic() + 5
+        while ssh.link_status().state is not LinkState.UNREACHABLE and time.monotonic() < deadline:
+            with contextlib.suppress(TransportError):
+                await ssh.run(["true"], timeout=2)
+            states.add(ssh.link_status().state)
+            await asyncio.sleep(0.05)
+        status = ssh.link_status()
+        assert LinkState.RECONNECTING in states
+        assert status.state is LinkState.UNREACHABLE
+        assert "refused" in status.reason
+    finally:
+        await ssh.close()
