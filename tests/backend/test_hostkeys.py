@@ -78,6 +78,10 @@ def test_trust_records_exactly_that_key_and_replaces_an_old_one(tmp_path: Path) 
     assert own.stat().st_mode & 0o777 == 0o600
     with pytest.raises(ValueError):
         known.trust("hn1", 22, "ssh-ed25519", "not base64!")
+    for host, key_type in [("hn1\n* ssh-ed25519", "ssh-ed25519"), ("a,*", "ssh-ed25519"), ("hn1", "x y\n*")]:
+        with pytest.raises(ValueError):
+            known.trust(host, 22, key_type, ED_KEY)
+    assert len(own.read_text().splitlines()) == 2, "nothing injected"
 
 
 @pytest.fixture

@@ -29,6 +29,10 @@ import platformdirs
 
 DEFAULT_PORT = 22
 
+_TOKEN = re.compile(r"[A-Za-z0-9@._+-]+")
+_HOST = re.compile(r"[A-Za-z0-9._:%-]+")
+"""A host name, IPv4 or IPv6 address: nothing that could end a known_hosts field or start a pattern list."""
+
 
 class HostKey(NamedTuple):
     """A server's public host key as ``fetch_host_key`` saw it."""
@@ -194,9 +198,13 @@ class KnownHosts:
         if not blob:
             raise ValueError("trust needs the key's base64 blob")
         base64.b64decode(blob, validate=True)
+        if not _TOKEN.fullmatch(key_type):
+            raise ValueError(f"not a key type: {key_type!r}")
+        if not _HOST.fullmatch(host):
+            raise ValueError(f"not a host name or address: {host!r}")
         name = host_pattern(host, port)
         with self._lock:
-            self.vztui_file.parent.mkdir(parents=True, exist_ok=True)
+            self.vztui_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             kept: list[str] = []
             if self.vztui_file.exists():
                 for raw in self.vztui_file.read_text(encoding="utf-8").splitlines():
