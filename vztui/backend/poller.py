@@ -139,8 +139,11 @@ class NodePoller:
             if self._forced:
                 continue
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that arrives just as the wake
+            # event fires (a poke after an operation), and Cluster.stop() then waits for this task forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._wake.wait()
 
     async def poll_once(self) -> NodeDelta:
         """One tick: one round trip, parse, merge, delta, publish."""
