@@ -7,6 +7,7 @@ table shows and what ``vztui run`` does is journaled like a keypress.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import dataclasses
 import sys
@@ -69,7 +70,11 @@ async def polled_cluster(where: Target) -> AsyncIterator[Cluster]:
         cluster.set_paused(True)
         await cluster.start()
         try:
-            await cluster.refresh()
+            # Bounded: a node that neither answers nor fails in time is reported like an unreachable one.
+            budget = max(spec.connect_timeout + spec.command_timeout for spec in where.specs) + 5
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(budget):
+                    await cluster.refresh()
             yield cluster
         finally:
             await cluster.stop()
