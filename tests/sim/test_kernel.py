@@ -266,3 +266,22 @@ def test_proc_follows_a_start_on_the_next_tool_call(fresh_cluster: SimCluster) -
     assert (root / f"proc/bc/{stopped}/resources").read_text().count("\n") == 21
     assert f"{str(stopped) + ':':>10}  kmemsize" in (root / "proc/user_beancounters").read_text()
     assert re.search(rf"^ *{stopped} ", (root / "proc/vz/vestat").read_text(), re.MULTILINE)
+
+
+def test_kernel_follows_a_live_set_until_the_ct_stops(fresh_cluster: SimCluster) -> None:
+    """``vzctl set --ram`` without ``--save`` on a running CT changes its limits at once; the config file does not."""
+    from tests.sim.conftest import run_in_process
+
+    root = fresh_cluster.nodes["hn1"]
+    node = SimNode(root)
+    ctid = next(c for c, runtime in sorted(node.read_state().cts.items()) if c and runtime.running)
+    saved = node.read_config_text(ctid)
+    result = run_in_process(root, "vzctl", "set", str(ctid), "--ram", "777M")
+    assert result.code == 0, result
+    assert node.read_config_text(ctid) == saved
+    physpages = _figures(root, SimNode.now()).cts[ctid].beancounters["physpages"]
+    _held, _maxheld, _barrier, limit, _failcnt = physpages
+    assert limit == 777 * 256
+    assert run_in_process(root, "vzctl", "stop", str(ctid), "--fast").code == 0
+    state = node.read_state()
+    assert "live_conf" not in state.cts[ctid].extra

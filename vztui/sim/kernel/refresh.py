@@ -43,11 +43,16 @@ def is_fresh(node: SimNode, now: float) -> bool:
 
 
 def load_configs(node: SimNode, state: NodeState) -> dict[int, dict[str, str]]:
+    """The configuration each running or mounted CT runs with: its config file, overlaid with what ``vzctl set``
+    applied live without ``--save`` (the kernel follows those until the CT stops, as on a real node)."""
     configs: dict[int, dict[str, str]] = {}
     for ctid, runtime in state.cts.items():
         if runtime.running or runtime.mounted:
             conf = node.read_config(ctid)
             if conf is not None:
+                live = runtime.extra.get("live_conf") if runtime.running else None
+                if isinstance(live, dict) and live:
+                    conf = {**conf, **{str(key): str(value) for key, value in live.items()}}
                 configs[ctid] = conf
     return configs
 
