@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vztui.backend.cluster import Cluster
-from vztui.backend.operation import Operation, OpRequest, OpState, ReadOnlyError
+from vztui.backend.operation import Operation, OpState, ReadOnlyError
+from vztui.backend.plans import action_requests
 from vztui.backend.snapshot import NodeHealth, NodeSnapshot
 from vztui.backend.transport import OutputLine, Stream
 from vztui.cli import exitcodes
@@ -23,6 +24,7 @@ from vztui.cli.output import clean, print_json, print_table
 from vztui.cli.session import Target, polled_cluster, report_unreachable, target
 from vztui.openvz.actions import ACTIONS, ActionSpec, build_argvs
 from vztui.openvz.errors import ValidationError
+from vztui.openvz.presets import PlanStep
 
 FLAG_PARAMS = frozenset(
     {"wait", "force", "fast", "skip_suspend", "skip_resume", "live", "check_only", "keep_dst", "exec2"}
@@ -253,20 +255,8 @@ class _Watcher:
 
 
 async def _submit(cluster: Cluster, spec: ActionSpec, job: Job) -> list[Operation]:
-    expect = tuple(state.value for state in spec.allowed_states) if spec.id != "create" else ()
-    requests = [
-        OpRequest(
-            node=job.node,
-            argv=argv,
-            kind=spec.id,
-            ctids=(job.ctid,),
-            mutating=mutating,
-            title=title,
-            expect_states=expect if index == 0 else (),
-            reads_output=not mutating,
-        )
-        for index, (argv, title, mutating) in enumerate(zip(job.argvs, job.titles, job.mutating, strict=True))
-    ]
+    steps = [PlanStep(*step) for step in zip(job.argvs, job.titles, job.mutating, strict=True)]
+    requests = action_requests(spec, job.node, job.ctid, steps)
     if len(requests) == 1:
         return [await cluster.submit(requests[0])]
     return await cluster.submit_plan(requests)
