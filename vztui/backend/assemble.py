@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Mapping
-from types import MappingProxyType, ModuleType
+from types import MappingProxyType
 from typing import TypeVar
 
 from vztui.backend.batch import Section, beancounter_source
@@ -40,13 +40,6 @@ _EMPTY_BC: Mapping[str, Beancounter] = MappingProxyType({})
 T = TypeVar("T")
 
 
-def _parsers() -> ModuleType:
-    """The domain parsers, imported on first use (the parser package is large; cold start stays fast)."""
-    from vztui.openvz import parsers
-
-    return parsers
-
-
 class SnapshotAssembler:
     """Builds one node's snapshots tick after tick, reusing everything that did not change."""
 
@@ -72,17 +65,21 @@ class SnapshotAssembler:
         poll_duration: float = 0.0,
         round_trips: int = 1,
     ) -> NodeSnapshot:
+        # Imported here, not at module level: the parser package is large and the dashboard's first frame must not
+        # wait for it. An import failure raises out of build() and the poller reports it on the node.
+        from vztui.openvz.parsers import parse_df, parse_loadavg, parse_meminfo, parse_proc_vzquota, parse_vestat
+
         when = time.time() if taken_at is None else taken_at
         problems: list[str] = []
 
         base = self._section(sections, "vzlist", problems, self._parse_vzlist)
         stale = base is None
         bc = self._section(sections, "beancounters", problems, self._parse_beancounters)
-        vestat = self._section(sections, "vestat", problems, lambda s: self._cached(s, _parsers().parse_vestat))
-        quota = self._section(sections, "vzquota", problems, lambda s: self._cached(s, _parsers().parse_proc_vzquota))
-        meminfo = self._section(sections, "meminfo", problems, lambda s: _parsers().parse_meminfo(s.text))
-        loadavg = self._section(sections, "loadavg", problems, lambda s: _parsers().parse_loadavg(s.text))
-        df = self._section(sections, "df", problems, lambda s: tuple(_parsers().parse_df(s.text)))
+        vestat = self._section(sections, "vestat", problems, lambda s: self._cached(s, parse_vestat))
+        quota = self._section(sections, "vzquota", problems, lambda s: self._cached(s, parse_proc_vzquota))
+        meminfo = self._section(sections, "meminfo", problems, lambda s: parse_meminfo(s.text))
+        loadavg = self._section(sections, "loadavg", problems, lambda s: parse_loadavg(s.text))
+        df = self._section(sections, "df", problems, lambda s: tuple(parse_df(s.text)))
 
         self.counters_only = frozenset()
         if base is None:
@@ -153,9 +150,11 @@ class SnapshotAssembler:
 
     def _parse_vzlist(self, section: Section) -> list[Container]:
         """vzlist -j, one JSON object per CT: only objects whose text changed since last tick are parsed again."""
+        from vztui.openvz.parsers import parse_vzlist_json
+
         chunks = _json_objects(section.text)
         if chunks is None:
-            parsed = _parsers().parse_vzlist_json(section.text)
+            parsed: list[Container] = list(parse_vzlist_json(section.text))
             self._vzlist_chunks, self._vzlist_parsed = [], []
             return parsed
         old_chunks, old_parsed = self._vzlist_chunks, self._vzlist_parsed
@@ -168,7 +167,7 @@ class SnapshotAssembler:
                 result.append(None)
                 misses.append(index)
         if misses:
-            fresh = _parsers().parse_vzlist_json("[" + ",".join(chunks[i] for i in misses) + "]")
+            fresh = parse_vzlist_json("[" + ",".join(chunks[i] for i in misses) + "]")
             if len(fresh) != len(misses):
                 raise ParseError(f"vzlist: {len(misses)} objects re-read, {len(fresh)} parsed")
             for index, container in zip(misses, fresh, strict=True):
@@ -183,8 +182,10 @@ class SnapshotAssembler:
         Every ``:`` in these files ends a uid (``      101:``) or the ``Version:`` line, so splitting on it cuts the
         file into blocks at C speed; each block's text is compared with the same CT's block of the previous tick.
         """
+        from vztui.openvz.parsers import parse_bc_resources, parse_user_beancounters
+
         kind, text = beancounter_source(section)
-        parse = _parsers().parse_user_beancounters if kind == "user_beancounters" else _parsers().parse_bc_resources
+        parse = parse_user_beancounters if kind == "user_beancounters" else parse_bc_resources
         parts = text.split(":")
         if len(parts) < 2:
             return _frozen_bc(parse(text))

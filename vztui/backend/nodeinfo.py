@@ -7,7 +7,6 @@ Same shape as the tick batch: a fixed script, variables as positional parameters
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import ModuleType
 
 from vztui.backend.batch import Section, new_nonce, split_sections
 from vztui.backend.transport import Transport
@@ -34,13 +33,6 @@ SAMPLE_PREFIX = "ve-"
 SAMPLE_SUFFIX = ".conf-sample"
 
 
-def _parsers() -> ModuleType:
-    """The domain parsers, imported on first use (the parser package is large; cold start stays fast)."""
-    from vztui.openvz import parsers
-
-    return parsers
-
-
 def static_argv(root_prefix: str, nonce: str) -> list[str]:
     return ["sh", "-c", STATIC_SCRIPT, "sh", root_prefix, nonce]
 
@@ -54,6 +46,9 @@ async def read_node_info(transport: Transport, root_prefix: str, *, timeout: flo
 
 
 def node_info_from(sections: Mapping[str, Section]) -> tuple[NodeInfo, list[str]]:
+    # Imported on first use, not at module level: the parser package is large and cold start stays fast.
+    from vztui.openvz.parsers import parse_cpuinfo, parse_meminfo, parse_template_list, parse_vzconf
+
     problems: list[str] = []
 
     def text(name: str) -> str | None:
@@ -71,21 +66,21 @@ def node_info_from(sections: Mapping[str, Section]) -> tuple[NodeInfo, list[str]
     raw = text("vzconf")
     if raw is not None:
         try:
-            vz = _parsers().parse_vzconf(raw)
+            vz = parse_vzconf(raw)
         except ParseError as exc:
             problems.append(f"vzconf: {exc}")
     cpus = 0
     raw = text("cpuinfo")
     if raw is not None:
         try:
-            cpus, _ = _parsers().parse_cpuinfo(raw)
+            cpus, _ = parse_cpuinfo(raw)
         except ParseError as exc:
             problems.append(f"cpuinfo: {exc}")
     ram = swap = 0
     raw = text("meminfo")
     if raw is not None:
         try:
-            mem = _parsers().parse_meminfo(raw)
+            mem = parse_meminfo(raw)
             ram, swap = mem.total, mem.swap_total
         except ParseError as exc:
             problems.append(f"meminfo: {exc}")
@@ -103,7 +98,7 @@ def node_info_from(sections: Mapping[str, Section]) -> tuple[NodeInfo, list[str]
     raw = text("templates")
     if raw is not None:
         try:
-            templates = tuple(_parsers().parse_template_list(raw))
+            templates = tuple(parse_template_list(raw))
         except ParseError as exc:
             problems.append(f"templates: {exc}")
     hostname = (text("hostname") or "").strip()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from vztui.openvz.models import NodeInfo
 log = logging.getLogger(__name__)
 
 MIN_INTERVAL = 0.2
+STATIC_RETRY = 60.0
+"""Seconds before a static read that failed for an internal reason (not the network) is tried again."""
 
 
 class NodePoller:
@@ -59,6 +62,8 @@ class NodePoller:
         self._started = 0
         self._forced = False
         self._static_lock = asyncio.Lock()
+        self._static_error = ""
+        self._static_due = 0.0
 
     # -- public ------------------------------------------------------------------------------------------------
 
@@ -115,13 +120,25 @@ class NodePoller:
         return self._snapshot
 
     async def refresh_static(self) -> NodeInfo | None:
-        """Re-read vz.conf, samples, templates, hostname, kernel and vzctl version (one round trip)."""
+        """Re-read vz.conf, samples, templates, hostname, kernel and vzctl version (one round trip).
+
+        Never raises (cancellation aside): a transport failure or an internal error (a parser that cannot be
+        imported …) is kept in ``info_problems``; an internal one is also named in every snapshot's ``error`` and
+        retried only after STATIC_RETRY seconds, so a broken static read cannot double every tick's round trips.
+        """
         async with self._static_lock:
             try:
                 info, problems = await read_node_info(self.transport, self.spec.root_prefix, timeout=self.timeout)
             except TransportError as exc:
                 self._info_problems = [f"static info: {exc.message}"]
                 return self._info
+            except Exception as exc:
+                log.exception("%s: could not read the node's static info", self.node)
+                self._static_error = f"static info: internal error: {exc!r}"
+                self._info_problems = [self._static_error]
+                self._static_due = time.monotonic() + STATIC_RETRY
+                return self._info
+            self._static_error = ""
             self._info, self._info_problems = info, problems
             if problems:
                 log.warning("%s: static info incomplete: %s", self.node, "; ".join(problems))
@@ -130,12 +147,21 @@ class NodePoller:
     # -- the loop ----------------------------------------------------------------------------------------------
 
     async def _loop(self) -> None:
+        """Poll, wait, repeat, until stopped. Nothing but cancellation ends it: poll_once never raises, and anything
+        that still escapes is logged, shown on the node and followed by the normal wait."""
         while True:
             if not self._paused or self._forced:
                 self._forced = False
-                if self._info is None:  # at connect, and again after a node that was down comes back
-                    await self.refresh_static()
-                await self.poll_once()
+                try:
+                    # At connect, and again after a node that was down comes back.
+                    if self._info is None and time.monotonic() >= self._static_due:
+                        await self.refresh_static()
+                    await self.poll_once()
+                except Exception as exc:
+                    log.exception("%s: poller tick failed", self.node)
+                    self._snapshot = self._failed(self._snapshot, f"internal error in the poller: {exc!r}")
+                    with contextlib.suppress(Exception):
+                        self._on_delta(NodeDelta(self.node, self._snapshot, health_changed=True))
             if self._forced:
                 continue
             self._wake.clear()
@@ -148,10 +174,16 @@ class NodePoller:
     async def poll_once(self) -> NodeDelta:
         """One tick: one round trip, parse, merge, delta, publish."""
         self._started += 1
-        delta = await self._poll()
-        async with self._tick_done:
-            self._ticks += 1
-            self._tick_done.notify_all()
+        try:
+            delta = await self._poll()
+        except Exception as exc:  # the last net: _poll handles what it expects; this keeps the loop and refresh() alive
+            log.exception("%s: poll failed unexpectedly", self.node)
+            prev = self._snapshot
+            delta = self._publish(self._failed(prev, f"internal error in the poller: {exc!r}"), prev)
+        finally:
+            async with self._tick_done:
+                self._ticks += 1
+                self._tick_done.notify_all()
         try:
             self._on_delta(delta)
         except Exception:
@@ -171,6 +203,9 @@ class NodePoller:
             return self._publish(self._failed(prev, f"poll failed: {exc.message}"), prev)
         except OSError as exc:
             return self._publish(self._failed(prev, f"poll failed: {exc}"), prev)
+        except Exception as exc:  # a transport bug is this node's problem, never the loop's end
+            log.exception("%s: transport failed unexpectedly", self.node)
+            return self._publish(self._failed(prev, f"internal error in the transport: {exc!r}"), prev)
         duration = time.monotonic() - started
         sections = split_sections(result.stdout_text, result.stderr_text, nonce)
         if not sections:
@@ -215,6 +250,9 @@ class NodePoller:
         )
 
     def _publish(self, snapshot: NodeSnapshot, prev: NodeSnapshot | None, *, assembled: bool = False) -> NodeDelta:
+        if self._static_error and self._static_error not in snapshot.error:
+            problems = (snapshot.error, self._static_error)
+            snapshot = dataclasses.replace(snapshot, error="; ".join(p for p in problems if p))
         hint = self._assembler.counters_only if assembled else frozenset()
         delta = compute_delta(prev, snapshot, near_cache=self._near_cache, counters_only=hint)
         self._snapshot = snapshot
