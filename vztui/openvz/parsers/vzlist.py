@@ -1,0 +1,402 @@
+"""vzlist output: the JSON of ``vzlist -j`` (which does not escape strings) and the plain ``-H -o`` table.
+
+Both readers skip lines a login banner, MOTD or warning may put before the real output: JSON starts at the first
+line that opens the array (``[``, ``[]`` or ``[{``) and ends where the array closes; a table is read row by row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from vztui.openvz.errors import ParseError
+from vztui.openvz.models import Beancounter, Container, CtStatus, DiskUsage, Layout
+
+SOURCE = "vzlist"
+
+STRING_FIELDS: frozenset[str] = frozenset(
+    {
+        "private",
+        "root",
+        "mount_opts",
+        "origin_sample",
+        "hostname",
+        "name",
+        "smart_name",
+        "description",
+        "ostemplate",
+        "status",
+        "layout",
+        "netfilter",
+    }
+)
+"""Fields vzlist -j prints as ``"text"`` (or null), verbatim: no escaping of ``"``, ``\\`` or control characters."""
+
+LIST_FIELDS: frozenset[str] = frozenset({"ip", "nameserver", "searchdomain"})
+"""Fields printed as ``["a", "b"]``; items come from space-separated lists, so no item contains a space."""
+
+UBC_FIELDS: tuple[str, ...] = (
+    "kmemsize",
+    "lockedpages",
+    "privvmpages",
+    "shmpages",
+    "numproc",
+    "physpages",
+    "vmguarpages",
+    "oomguarpages",
+    "numtcpsock",
+    "numflock",
+    "numpty",
+    "numsiginfo",
+    "tcpsndbuf",
+    "tcprcvbuf",
+    "othersockbuf",
+    "dgramrcvbuf",
+    "numothersock",
+    "dcachesize",
+    "numfile",
+    "numiptent",
+    "swappages",
+)
+"""vzlist's beancounter fields (REFERENCE §3.3), each a ``{"held": …, …, "failcnt": …}`` object in JSON."""
+
+_UBC_KEYS = ("held", "maxheld", "barrier", "limit", "failcnt")
+_DISK_KEYS = ("usage", "softlimit", "hardlimit")
+
+# One field per line, exactly as vzlist writes it (REFERENCE §3.4): 4 spaces, "name": value, a comma unless last.
+# The closing quote is the last one on the line before the optional comma, so an unescaped value is recovered
+# exactly (a value cannot contain a newline: vzctl's config files are read line by line).
+_STRING_LINE = re.compile(
+    r'^(?P<head>    "(?:' + "|".join(sorted(STRING_FIELDS)) + r')": )"(?P<value>.*)"(?P<comma>,?)$',
+    re.MULTILINE,
+)
+_LIST_LINE = re.compile(
+    r'^(?P<head>    "(?:' + "|".join(sorted(LIST_FIELDS)) + r')": )\[(?P<value>.*)\](?P<comma>,?)$',
+    re.MULTILINE,
+)
+_ARRAY_START = re.compile(r"\[[ \t]*(?:\]|\{|$)")
+_DECODER = json.JSONDecoder()
+
+
+def parse_vzlist_json(text: str) -> list[Container]:
+    """``vzlist -a -j [-o fields]`` → one Container per CT, in vzlist's order.
+
+    Fast path: ``json.loads`` of the array. vzlist does not escape strings, so a hostname or description holding
+    ``"``, ``\\`` or a control character makes that fail; then every string and list field line is re-quoted from
+    vzlist's fixed layout (one field per line) and the text is decoded again. Lines before the array (banners,
+    warnings) and after it are ignored. Any field may be missing (``-o`` picks them); ``smart_name`` may be a
+    string or an integer; ``[]`` and ``[\\n]`` mean no CTs.
+    """
+    start, offset = _array_start(text)
+    body = text[offset:]
+    try:
+        data, _end = _DECODER.raw_decode(body)
+    except json.JSONDecodeError:
+        data = _tolerant_decode(body, start)
+    except RecursionError as exc:
+        raise ParseError("JSON nested too deeply", start, source=SOURCE) from exc
+    if not isinstance(data, list):
+        raise ParseError("expected a JSON array of containers", start, source=SOURCE)
+    containers: list[Container] = []
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise ParseError(f"container #{index + 1} is not a JSON object", start, source=SOURCE)
+        try:
+            containers.append(_container(item))
+        except _FieldError as exc:
+            raise ParseError(
+                f"container #{index + 1}: {exc}", _line_of_object(text, offset, index), source=SOURCE
+            ) from None
+    return containers
+
+
+def _array_start(text: str) -> tuple[int, int]:
+    """(1-based line, character offset) of the line that opens the JSON array; banner lines above it are skipped."""
+    offset = 0
+    number = 1
+    length = len(text)
+    while offset <= length:
+        end = text.find("\n", offset)
+        if end < 0:
+            end = length
+        if _ARRAY_START.match(text, offset, end):
+            return number, offset
+        offset = end + 1
+        number += 1
+    if not text.strip():
+        raise ParseError("empty output (expected a JSON array)", 0, source=SOURCE)
+    raise ParseError("no JSON array in the output", 1, source=SOURCE)
+
+
+def _tolerant_decode(body: str, start_line: int) -> Any:
+    """Re-quote the unescaped string and list values vzlist printed, then decode; ParseError if still invalid."""
+    fixed = _LIST_LINE.sub(_requote_list, _STRING_LINE.sub(_requote_string, body))
+    try:
+        data, _end = _DECODER.raw_decode(fixed)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"invalid JSON: {exc.msg}", start_line + exc.lineno - 1, source=SOURCE) from None
+    except RecursionError as exc:
+        raise ParseError("JSON nested too deeply", start_line, source=SOURCE) from exc
+    return data
+
+
+def _requote_string(match: re.Match[str]) -> str:
+    return match["head"] + json.dumps(match["value"], ensure_ascii=False) + match["comma"]
+
+
+def _requote_list(match: re.Match[str]) -> str:
+    inner = match["value"]
+    if not inner:
+        return match.group(0)
+    if len(inner) < 2 or inner[0] != '"' or inner[-1] != '"':
+        return match.group(0)
+    items = inner[1:-1].split('", "')
+    return match["head"] + json.dumps(items, ensure_ascii=False) + match["comma"]
+
+
+def _line_of_object(text: str, offset: int, index: int) -> int:
+    """Best-effort 1-based line of the index-th CT object (for error messages only)."""
+    position = offset
+    for _ in range(index + 1):
+        found = text.find("{", position)
+        if found < 0:
+            return 0
+        position = text.find("\n  {", found + 1)
+        if position < 0:
+            position = found
+            break
+    return text.count("\n", 0, position) + 1
+
+
+class _FieldError(Exception):
+    """A field of one CT object has the wrong type; turned into ParseError with the object's line."""
+
+
+def _container(item: Mapping[str, Any]) -> Container:
+    ctid = item.get("ctid", item.get("veid", item.get("vpsid")))
+    if type(ctid) is not int or ctid < 0:
+        raise _FieldError(f"ctid must be a non-negative integer, got {ctid!r}")
+    values: dict[str, Any] = {"ctid": ctid}
+    status = _opt_str(item, "status")
+    values["status"] = CtStatus.parse(status) if status is not None else CtStatus.UNKNOWN
+    name = _opt_str(item, "name")
+    if name is None and "name" not in item:
+        smart = item.get("smart_name")
+        if isinstance(smart, str):
+            name = smart
+        elif smart is not None and type(smart) is not int:
+            raise _FieldError(f"smart_name must be a string or an integer, got {smart!r}")
+    values["name"] = name
+    for key in ("hostname", "description", "ostemplate", "origin_sample", "private", "root", "netfilter"):
+        if key in item:
+            values[key] = _opt_str(item, key)
+    if "ip" in item:
+        values["ips"] = _str_list(item, "ip")
+    if "nameserver" in item:
+        values["nameservers"] = _str_list(item, "nameserver")
+    if "searchdomain" in item:
+        values["searchdomains"] = _str_list(item, "searchdomain")
+    if "layout" in item:
+        values["layout"] = Layout.parse(_opt_str(item, "layout"))
+    if "onboot" in item:
+        values["onboot"] = _opt_bool(item, "onboot")
+    for key in ("vswap", "disabled"):
+        if key in item:
+            flag = _opt_bool(item, key)
+            values[key] = bool(flag)
+    for key in ("bootorder", "cpulimit", "cpuunits"):
+        if key in item:
+            values[key] = _opt_int(item, key)
+    for key in ("cpus", "ioprio", "iolimit", "iopslimit"):
+        if key in item:
+            number = _opt_int(item, key)
+            values[key] = max(number or 0, 0)
+    if "uptime" in item:
+        values["uptime"] = _opt_float(item, "uptime") or 0.0
+    if "vm_overcommit" in item:
+        values["vm_overcommit"] = _opt_float(item, "vm_overcommit") or 0.0
+    if "laverage" in item:
+        values["laverage"] = _laverage(item.get("laverage"))
+    for key in ("diskspace", "diskinodes"):
+        if key in item:
+            values[key] = _disk(key, item.get(key))
+    for key in ("features", "capability"):
+        if key in item:
+            values["features" if key == "features" else "capabilities"] = _flags(key, item.get(key))
+    resources = _resources(item)
+    if resources:
+        values["resources"] = MappingProxyType(resources)
+        numproc = resources.get("numproc")
+        if numproc is not None and values["status"] is CtStatus.RUNNING:
+            values["numproc"] = numproc.held
+    return Container(**values)
+
+
+def _opt_str(item: Mapping[str, Any], key: str) -> str | None:
+    value = item.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _FieldError(f"{key} must be a string or null, got {value!r}")
+
+
+def _opt_bool(item: Mapping[str, Any], key: str) -> bool | None:
+    value = item.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise _FieldError(f"{key} must be true, false or null, got {value!r}")
+
+
+def _opt_int(item: Mapping[str, Any], key: str) -> int | None:
+    value = item.get(key)
+    if value is None or type(value) is int:
+        return value
+    raise _FieldError(f"{key} must be an integer or null, got {value!r}")
+
+
+def _opt_float(item: Mapping[str, Any], key: str) -> float | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if type(value) is int or type(value) is float:
+        return float(value)
+    raise _FieldError(f"{key} must be a number, got {value!r}")
+
+
+def _str_list(item: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = item.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, list) and all(isinstance(entry, str) for entry in value):
+        return tuple(value)
+    raise _FieldError(f"{key} must be a list of strings, got {value!r}")
+
+
+def _laverage(value: Any) -> tuple[float, float, float] | None:
+    if value is None:
+        return None
+    if isinstance(value, list) and len(value) == 3 and all(type(entry) in (int, float) for entry in value):
+        return (float(value[0]), float(value[1]), float(value[2]))
+    raise _FieldError(f"laverage must be three numbers or null, got {value!r}")
+
+
+def _disk(key: str, value: Any) -> DiskUsage | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        numbers = _ints(value, _DISK_KEYS)
+        if numbers is not None:
+            return DiskUsage(usage=numbers[0], softlimit=numbers[1], hardlimit=numbers[2])
+    raise _FieldError(f"{key} must be {{usage, softlimit, hardlimit}} integers or null, got {value!r}")
+
+
+def _ints(value: Mapping[str, Any], keys: tuple[str, ...]) -> list[int] | None:
+    """The integer values of ``keys`` (booleans refused), or None when one is missing or not an integer."""
+    numbers: list[int] = []
+    for key in keys:
+        number = value.get(key)
+        if type(number) is not int:
+            return None
+        numbers.append(number)
+    return numbers
+
+
+def _flags(key: str, value: Any) -> Mapping[str, bool]:
+    if value is None:
+        return MappingProxyType({})
+    if isinstance(value, dict) and all(isinstance(flag, bool) for flag in value.values()):
+        return MappingProxyType(dict(value))
+    raise _FieldError(f"{key} must be an object of booleans or null, got {value!r}")
+
+
+def _resources(item: Mapping[str, Any]) -> dict[str, Beancounter]:
+    found: dict[str, Beancounter] = {}
+    for resource in UBC_FIELDS:
+        value = item.get(resource)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise _FieldError(f"{resource} must be a beancounter object, got {value!r}")
+        numbers = _ints(value, _UBC_KEYS)
+        if numbers is None:
+            raise _FieldError(f"{resource} needs integer {', '.join(_UBC_KEYS)}, got {value!r}")
+        found[resource] = Beancounter(resource, numbers[0], numbers[1], numbers[2], numbers[3], numbers[4])
+    return found
+
+
+# -- the plain table ---------------------------------------------------------------------------------------------
+
+_DASH = "-"
+
+
+def parse_vzlist_table(text: str, fields: Sequence[str]) -> list[dict[str, str | None]]:
+    """``vzlist -H -o f1,f2,…`` → one ``{field: value}`` per row; ``None`` where vzlist printed ``-``.
+
+    Values stay strings (the caller knows each field's type; ``laverage`` is ``a/b/c``, ``uptime`` ``012d03h…``):
+    this reader only cuts columns. Columns are whitespace separated and every value but the last is a single word
+    (vzlist trims them to one); the last field takes the rest of the line, so an ``ip`` or ``hostname`` printed
+    last keeps its spaces. Blank lines are skipped, and so is a header line (``CTID NPROC …`` when ``-H`` was not
+    given) and any line before it; a row with too few columns raises ParseError.
+    """
+    wanted = [field.strip() for field in fields]
+    if not wanted or any(not field for field in wanted):
+        raise ParseError("no field names given", 0, source=SOURCE)
+    lines = text.split("\n")
+    first = _first_row(lines, wanted)
+    rows: list[dict[str, str | None]] = []
+    count = len(wanted)
+    for number in range(first, len(lines)):
+        line = lines[number].strip()
+        if not line:
+            continue
+        parts = line.split(None, count - 1)
+        if len(parts) < count:
+            raise ParseError(
+                f"expected {count} columns ({','.join(wanted)}), found {len(parts)}: {line!r}",
+                number + 1,
+                source=SOURCE,
+            )
+        rows.append({field: None if value == _DASH else value for field, value in zip(wanted, parts, strict=True)})
+    return rows
+
+
+_HEADERS: Mapping[str, str] = MappingProxyType(
+    {
+        "ctid": "CTID",
+        "veid": "CTID",
+        "vpsid": "CTID",
+        "numproc": "NPROC",
+        "status": "STATUS",
+        "ip": "IP_ADDR",
+        "hostname": "HOSTNAME",
+        "smart_name": "SMARTNAME",
+        "name": "NAME",
+        "description": "DESCRIPTION",
+        "ostemplate": "OSTEMPLATE",
+        "private": "PRIVATE",
+        "root": "ROOT",
+        "diskspace": "DSPACE",
+        "diskinodes": "DINODES",
+        "layout": "LAYOUT",
+        "onboot": "ONBOOT",
+    }
+)
+
+
+def _header_of(field: str) -> str:
+    """vzlist's column header for a field (``diskspace.h`` → ``DSPACE.H``); upper-cased name when not listed."""
+    base, dot, suffix = field.partition(".")
+    head = _HEADERS.get(base.lower(), base.upper())
+    return head + (dot + suffix.upper() if dot else "")
+
+
+def _first_row(lines: list[str], wanted: list[str]) -> int:
+    """Index of the first data line: after a header line naming the first field, if there is one."""
+    first_header = _header_of(wanted[0])
+    for index, line in enumerate(lines):
+        words = line.split()
+        if words and words[0] == first_header and (len(wanted) == 1 or len(words) >= len(wanted)):
+            return index + 1
+    return 0
