@@ -1,0 +1,178 @@
+"""BeancounterPanel behaviour: flash once per failcnt increase, gauge thresholds, sparklines, in-place updates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from tests.ui.panels_fakes import bc, container, rise, snapshot, vswap_resources
+from vztui.backend.snapshot import NodeSnapshot
+from vztui.ui.state.palette import CRIT_RATIO, WARN_RATIO
+from vztui.ui.widgets import beancounters
+from vztui.ui.widgets.beancounters import BeancounterPanel
+from vztui.ui.widgets.sparkline import sparkline_str
+
+
+class PanelApp(App[None]):
+    CSS_PATH = beancounters.CSS_FILE
+
+    def compose(self) -> ComposeResult:
+        yield BeancounterPanel(id="panel")
+
+
+def _snap(*, numproc: int = 40, fails: int = 0, physpages: int = 20_000) -> NodeSnapshot:
+    resources = vswap_resources(numproc=numproc, numproc_fail=fails, physpages=physpages)
+    return snapshot("hn1", [container(101, name="web", resources=resources)])
+
+
+def _cell(panel: BeancounterPanel, resource: str, column: str) -> Text:
+    table: DataTable[Text] = panel.query_one(DataTable)
+    return table.get_cell(resource, column)
+
+
+def _no_history(_resource: str) -> Sequence[int]:
+    return ()
+
+
+async def test_failcnt_increase_flashes_once_per_increase() -> None:
+    app = PanelApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(BeancounterPanel)
+        panel.show(_snap(fails=3), 101, [], _no_history)
+        await pilot.pause()
+        assert panel.flashing == frozenset()
+        assert not panel.has_class("-flash")
+
+        increase = rise("hn1", 101, "numproc", 3, 5)
+        panel.show(_snap(fails=5), 101, [increase], _no_history)
+        await pilot.pause()
+        assert panel.flashing == {"numproc"}
+        assert panel.has_class("-flash")
+        assert panel.rises("numproc") == 1
+        assert "5 +2" in _cell(panel, "numproc", "failcnt").plain
+
+        # The same delta delivered again (the cursor came back) is not a new increase.
+        panel.show(_snap(fails=5), 101, [increase], _no_history)
+        assert panel.rises("numproc") == 1
+
+        panel.show(_snap(fails=9), 101, [rise("hn1", 101, "numproc", 5, 9)], _no_history)
+        assert panel.rises("numproc") == 2
+        assert "9 +4" in _cell(panel, "numproc", "failcnt").plain
+
+
+async def test_flash_ends_but_the_counter_stays(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(beancounters, "FLASH_SECONDS", 0.05)
+    app = PanelApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(BeancounterPanel)
+        panel.show(_snap(fails=1), 101, [rise("hn1", 101, "numproc", 0, 1)], _no_history)
+        assert panel.flashing == {"numproc"}
+        await pilot.pause(0.2)
+        assert panel.flashing == frozenset()
+        assert not panel.has_class("-flash")
+        failcnt = _cell(panel, "numproc", "failcnt").plain
+        assert failcnt.startswith("1") and "▲1" in failcnt
+
+
+async def test_increase_of_another_ct_is_ignored() -> None:
+    app = PanelApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(BeancounterPanel)
+        panel.show(_snap(fails=2), 101, [rise("hn1", 102, "numproc", 0, 2)], _no_history)
+        await pilot.pause()
+        assert panel.flashing == frozenset()
+        assert panel.rises("numproc") == 0
+
+
+async def test_gauge_colour_follows_the_70_and_90_percent_thresholds() -> None:
+    app = PanelApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(BeancounterPanel)
+        limit = 65_536
+        expectations = {0.5: "", WARN_RATIO + 0.05: "warning", CRIT_RATIO + 0.05: "error"}
+        for ratio, expected in expectations.items():
+            panel.show(_snap(physpages=int(limit * ratio)), 101, [], _no_history)
+            await pilot.pause()
+            held = _cell(panel, "physpages", "held")
+            gauge = _cell(panel, "physpages", "gauge")
+            palette = panel._palette
+            wanted = {"": "", "warning": palette.warning, "error": f"bold {palette.error}"}[expected]
+            assert str(held.style) == wanted, ratio
+            assert gauge.plain.strip().endswith(f"{ratio * 100:.0f}%")
+        # physpages counts pages: 60 000 pages of 4 KiB are shown as bytes, not as a page count.
+        panel.show(_snap(physpages=60_000), 101, [], _no_history)
+        assert _cell(panel, "physpages", "held").plain == "234.4M"
+        assert _cell(panel, "numproc", "held").plain == "40"
+        assert _cell(panel, "kmemsize", "barrier").plain == "∞"
+
+
+async def test_sparkline_follows_the_history() -> None:
+    app = PanelApp()
+    series: dict[str, list[int]] = {"physpages": [10, 20, 30]}
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(BeancounterPanel)
+        panel.show(_snap(), 101, [], lambda resource: series.get(resource, []))
+        await pilot.pause()
+        assert _cell(panel, "physpages", "trend").plain.strip() == sparkline_str([10, 20, 30], 10)
+        series["physpages"] = [10, 20, 30, 5]
+        panel.show(_snap(), 101, [], lambda resource: series.get(resource, []))
+        await pilot.pause()
+        assert _cell(panel, "physpages", "trend").plain.strip() == "▂▅█▁"
+
+
+async def test_rows_are_updated_in_place_not_rebuilt() -> None:
+    app = PanelApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(BeancounterPanel)
+        table: DataTable[Text] = panel.query_one(DataTable)
+        panel.show(_snap(numproc=40), 101, [], _no_history)
+        await pilot.pause()
+        table.move_cursor(row=4)
+        rows_before = dict(table.rows)
+        updates: list[tuple[object, object]] = []
+        original = table.update_cell
+
+        def spy(row_key: object, column_key: object, value: object, **kwargs: object) -> None:
+            updates.append((row_key, column_key))
+            original(row_key, column_key, value, **kwargs)  # type: ignore[arg-type]
+
+        table.update_cell = spy  # type: ignore[method-assign]
+        panel.show(_snap(numproc=40), 101, [], _no_history)
+        assert updates == []  # nothing changed: nothing touched
+        panel.show(_snap(numproc=41), 101, [], _no_history)
+        assert {row for row, _ in updates} == {"numproc"}
+        assert dict(table.rows) == rows_before
+        assert table.cursor_row == 4
+
+
+async def test_cpu_and_both_quota_levels_are_shown() -> None:
+    app = PanelApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(BeancounterPanel)
+        ct = container(101, name="web", cpulimit=50, cpus=2, resources={"numproc": bc("numproc", 5, 100)})
+        snap = snapshot("hn1", [ct], cpu={101: 40.0})
+        panel.show(snap, 101, [], _no_history)
+        await pilot.pause()
+        cpu = str(panel.query_one("#bc-cpu").render())
+        assert "40.0%" in cpu and "80%" in cpu and "limit 50%" in cpu and "cpus 2" in cpu
+        quota = str(panel.query_one("#bc-quota").render())
+        assert "Disk" in quota and "1.1G" in quota and "soft 10G" in quota
+        assert "Inodes" in quota and "40000" in quota.replace(" ", "")
+        assert "on,active" in quota and "12 loaded" in quota
+
+
+async def test_no_container_and_vanished_container() -> None:
+    app = PanelApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(BeancounterPanel)
+        panel.show(_snap(), 101, [], _no_history)
+        await pilot.pause()
+        panel.show(_snap(), 999, [], _no_history)
+        await pilot.pause()
+        assert "no longer on hn1" in str(panel.query_one("#bc-title").render())
+        assert panel.query_one(DataTable).row_count == 0
+        assert panel.target is None

@@ -1,0 +1,365 @@
+"""The selected container's beancounters: held vs barrier gauges, failcnt flashes, held-value sparklines, CPU and
+both quota levels. Fed by the shell (``show``) on cursor moves and on every delta of the CT's node.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from vztui.backend.snapshot import FailcntIncrease, NodeHealth, NodeSnapshot
+from vztui.openvz.models import Beancounter, Container, DiskUsage, QuotaUsage
+from vztui.openvz.resources import BC_RESOURCES_ORDER, RESOURCES
+from vztui.openvz.units import Unit, human_value, is_unlimited
+from vztui.ui.state.palette import Palette
+from vztui.ui.state.text import clean
+from vztui.ui.widgets.gauge import gauge, palette_of
+from vztui.ui.widgets.sparkline import sparkline
+
+CSS_FILE = Path(__file__).with_suffix(".tcss")
+"""Widgets cannot carry CSS_PATH: the screen or app hosting the panel lists this file in its own CSS_PATH."""
+
+FLASH_SECONDS = 2.0
+"""How long a row stays highlighted after its failcnt rose."""
+TREND_WIDTH = 10
+BAR_WIDTH = 6
+COUNTER_MEMORY = 256
+"""Rise counters are kept for this many (node, CTID) pairs, so moving away and back keeps the count."""
+
+HistoryReader = Callable[[str], Sequence[int]]
+
+_ORDER = {name: index for index, name in enumerate(BC_RESOURCES_ORDER)}
+
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("resource", "Resource", 12),
+    ("held", "Held", 7),
+    ("gauge", "Held/barrier", BAR_WIDTH + 5),
+    ("barrier", "Barrier", 7),
+    ("limit", "Limit", 7),
+    ("failcnt", "Fails", 10),
+    ("maxheld", "Max", 7),
+    ("trend", "Trend", TREND_WIDTH),
+)
+
+RowSignature = tuple[int, int, int, int, int, bool, int, int, tuple[int, ...]]
+
+
+def _resource_order(name: str) -> tuple[int, str]:
+    return (_ORDER.get(name, len(_ORDER)), name)
+
+
+def _right(value: str, style: str = "") -> Text:
+    return Text(value, style=style, no_wrap=True, justify="right")
+
+
+def _disk_bound(usage: DiskUsage) -> int | None:
+    bound = usage.softlimit or usage.hardlimit
+    return None if not bound or is_unlimited(bound) else bound
+
+
+class BeancounterPanel(Widget):
+    """Every beancounter of one CT plus its CPU and disk quota; updated in place, row by row.
+
+    A failcnt rise flashes its row for FLASH_SECONDS and bumps a per-resource counter; the same increase reported
+    twice (the shell re-sends a delta when the cursor returns) is counted once.
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._target: tuple[str, int] | None = None
+        self._rows: dict[str, RowSignature] = {}
+        self._seen: set[tuple[str, int, str, int, int]] = set()
+        self._counters: OrderedDict[tuple[str, int], dict[str, int]] = OrderedDict()
+        self._last_rise: dict[str, int] = {}
+        self._flash_until: dict[str, float] = {}
+        self._flash_timer: Timer | None = None
+        self._snapshot: NodeSnapshot | None = None
+        self._history: HistoryReader = lambda _resource: ()
+        self._palette = Palette()
+        self._side_text: tuple[str, str, str] = ("", "", "")
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="bc-title")
+        table: DataTable[Text] = DataTable(id="bc-table", cursor_type="row", zebra_stripes=False)
+        yield table
+        yield Static(id="bc-cpu")
+        yield Static(id="bc-quota")
+
+    def on_mount(self) -> None:
+        self._palette = palette_of(self.app)
+        table = self._table
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        self._render_empty("No container selected")
+
+    @property
+    def _table(self) -> DataTable[Text]:
+        return self.query_one("#bc-table", DataTable)
+
+    # -- public API ----------------------------------------------------------------------------------------------
+
+    @property
+    def target(self) -> tuple[str, int] | None:
+        """(node, CTID) shown, or None."""
+        return self._target
+
+    @property
+    def flashing(self) -> frozenset[str]:
+        """Resources whose row is highlighted right now because their failcnt just rose."""
+        now = time.monotonic()
+        return frozenset(name for name, until in self._flash_until.items() if until > now)
+
+    def rises(self, resource: str) -> int:
+        """How many failcnt increases of ``resource`` this panel has seen for the CT it shows."""
+        if self._target is None:
+            return 0
+        return self._counters.get(self._target, {}).get(resource, 0)
+
+    def show(
+        self,
+        snapshot: NodeSnapshot | None,
+        ctid: int | None,
+        increases: Sequence[FailcntIncrease],
+        history: HistoryReader,
+    ) -> None:
+        """Show ``ctid`` of ``snapshot``'s node; ``increases`` are the latest delta's failcnt rises for that CT."""
+        self._snapshot = snapshot
+        self._history = history
+        container = snapshot.containers.get(ctid) if snapshot is not None and ctid is not None else None
+        if snapshot is None or ctid is None or container is None:
+            self._target = None
+            self._flash_until.clear()
+            if ctid is None or snapshot is None:
+                self._render_empty("No container selected")
+            else:
+                self._render_empty(f"CT {ctid} is no longer on {snapshot.node}")
+            return
+        target = (snapshot.node, ctid)
+        if target != self._target:
+            self._target = target
+            self._flash_until.clear()
+            self._last_rise.clear()
+        self._take_increases(target, increases)
+        self._render_title(snapshot, container)
+        self._render_rows(container)
+        self._render_cpu(snapshot, container)
+        self._render_quota(snapshot.quota.get(ctid), container)
+
+    # -- increases and flashes ---------------------------------------------------------------------------------
+
+    def _take_increases(self, target: tuple[str, int], increases: Sequence[FailcntIncrease]) -> None:
+        counters = self._counters.get(target)
+        if counters is None:
+            counters = self._counters[target] = {}
+            while len(self._counters) > COUNTER_MEMORY:
+                self._counters.popitem(last=False)
+        else:
+            self._counters.move_to_end(target)
+        fresh = False
+        for event in increases:
+            if (event.node, event.ctid) != target or event.current <= event.previous:
+                continue
+            key = (event.node, event.ctid, event.resource, event.previous, event.current)
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            if len(self._seen) > COUNTER_MEMORY * 8:
+                self._seen = {key}
+            counters[event.resource] = counters.get(event.resource, 0) + 1
+            self._last_rise[event.resource] = event.increase
+            self._flash_until[event.resource] = time.monotonic() + FLASH_SECONDS
+            fresh = True
+        if fresh:
+            self.add_class("-flash")
+            if self._flash_timer is not None:
+                self._flash_timer.stop()
+            self._flash_timer = self.set_timer(FLASH_SECONDS, self._end_flash)
+
+    def _end_flash(self) -> None:
+        self._flash_timer = None
+        now = time.monotonic()
+        expired = [name for name, until in self._flash_until.items() if until <= now]
+        for name in expired:
+            del self._flash_until[name]
+        if self._flash_until:
+            remaining = min(self._flash_until.values()) - now
+            self._flash_timer = self.set_timer(max(remaining, 0.05), self._end_flash)
+        else:
+            self.remove_class("-flash")
+        snapshot = self._snapshot
+        if self._target is not None and snapshot is not None:
+            container = snapshot.containers.get(self._target[1])
+            if container is not None:
+                self._render_rows(container)
+
+    # -- rendering -----------------------------------------------------------------------------------------------
+
+    def _render_empty(self, message: str) -> None:
+        self.query_one("#bc-title", Static).update(Text(message, style=self._palette.muted))
+        if self._rows:
+            self._table.clear()
+            self._rows.clear()
+        self.query_one("#bc-cpu", Static).update("")
+        self.query_one("#bc-quota", Static).update("")
+        self._side_text = ("", "", "")
+
+    def _render_title(self, snapshot: NodeSnapshot, container: Container) -> None:
+        palette = self._palette
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(f"CT {container.ctid}", style="bold")
+        if container.name:
+            title.append(f" {clean(container.name)}")
+        if container.hostname:
+            title.append(f" ({clean(container.hostname)})", style=palette.muted)
+        title.append(f" on {clean(snapshot.node)} · {container.status.value}")
+        if snapshot.health is not NodeHealth.UP:
+            title.append(f" · node {snapshot.health.value}", style=palette.warning)
+        if not container.running:
+            title.append(" · configured values", style=palette.muted)
+        total = sum(self._counters.get((snapshot.node, container.ctid), {}).values())
+        if total:
+            title.append(f" · failcnt rose {total}× while watched", style=palette.error)
+        self._update_static("#bc-title", 0, title)
+
+    def _update_static(self, selector: str, slot: int, text: Text) -> None:
+        """Update a Static only when its content changed (no repaint, no terminal output otherwise)."""
+        signature = f"{text.plain}\x00{text.spans!r}\x00{text.style!r}"
+        if self._side_text[slot] == signature:
+            return
+        parts = list(self._side_text)
+        parts[slot] = signature
+        self._side_text = (parts[0], parts[1], parts[2])
+        self.query_one(selector, Static).update(text)
+
+    def _render_rows(self, container: Container) -> None:
+        table = self._table
+        names = sorted(container.resources, key=_resource_order)
+        if list(self._rows) != names:
+            table.clear()
+            self._rows.clear()
+            for name in names:
+                signature = self._signature(container.resources[name])
+                table.add_row(*self._cells(container.resources[name]), key=name)
+                self._rows[name] = signature
+            return
+        for name in names:
+            bc = container.resources[name]
+            signature = self._signature(bc)
+            if self._rows.get(name) == signature:
+                continue
+            self._rows[name] = signature
+            for (column, _label, _width), cell in zip(COLUMNS, self._cells(bc), strict=True):
+                table.update_cell(name, column, cell)
+
+    def _signature(self, bc: Beancounter) -> RowSignature:
+        trend = tuple(self._history(bc.resource)[-TREND_WIDTH:])
+        return (
+            bc.held,
+            bc.maxheld,
+            bc.barrier,
+            bc.limit,
+            bc.failcnt,
+            bc.resource in self._flash_until,
+            self.rises(bc.resource),
+            self._last_rise.get(bc.resource, 0),
+            trend,
+        )
+
+    def _cells(self, bc: Beancounter) -> tuple[Text, ...]:
+        palette = self._palette
+        unit = bc.unit
+        ratio = bc.usage_ratio
+        flashing = bc.resource in self._flash_until
+        spec = RESOURCES.get(bc.resource)
+        resource = Text(bc.resource, style=palette.flash if flashing else "", no_wrap=True)
+        if spec is None:
+            resource.stylize(palette.muted)
+        failcnt = Text(no_wrap=True, justify="right")
+        if flashing:
+            failcnt.append(f"{bc.failcnt} +{self._last_rise.get(bc.resource, 0)}", style=palette.flash)
+        else:
+            failcnt.append(str(bc.failcnt), style=palette.warning if bc.failcnt else palette.muted)
+        count = self.rises(bc.resource)
+        if count and not flashing:
+            failcnt.append(f" ▲{count}", style=palette.error)
+        return (
+            resource,
+            _right(human_value(bc.held, unit), palette.ratio_style(ratio)),
+            gauge(ratio, BAR_WIDTH, palette),
+            _right(human_value(bc.barrier, unit)),
+            _right(human_value(bc.limit, unit)),
+            failcnt,
+            _right(human_value(bc.maxheld, unit), palette.muted),
+            sparkline(self._history(bc.resource), TREND_WIDTH, palette.accent),
+        )
+
+    def _render_cpu(self, snapshot: NodeSnapshot, container: Container) -> None:
+        palette = self._palette
+        percent = snapshot.cpu_percent.get(container.ctid)
+        host_cpus = snapshot.info.capacity.cpus if snapshot.info is not None else 0
+        cpus = container.cpus or host_cpus
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append("CPU   ", style="bold")
+        if percent is None:
+            line.append("    –  ", style=palette.muted)
+            ratio = None
+        else:
+            line.append(f"{percent:5.1f}% ")
+            bound = container.cpulimit or (100 * cpus if cpus else 0)
+            ratio = percent / bound if bound else None
+        line.append_text(gauge(ratio, BAR_WIDTH, palette))
+        quota = f"{container.cpulimit}%" if container.cpulimit else "none"
+        line.append(f"  limit {quota}  units {container.cpuunits if container.cpuunits is not None else '–'}")
+        line.append(f"  cpus {container.cpus or 'all'}")
+        if host_cpus:
+            line.append(f"/{host_cpus}", style=palette.muted)
+        trend = self._history("cpu")
+        if trend:
+            line.append("  ")
+            line.append_text(sparkline(trend, TREND_WIDTH, palette.accent))
+        self._update_static("#bc-cpu", 1, line)
+
+    def _render_quota(self, quota: QuotaUsage | None, container: Container) -> None:
+        palette = self._palette
+        blocks = quota.blocks if quota is not None else container.diskspace
+        inodes = quota.inodes if quota is not None else container.diskinodes
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append_text(self._quota_line("Disk  ", blocks, Unit.KIB, palette))
+        text.append("\n")
+        text.append_text(self._quota_line("Inodes", inodes, Unit.ITEMS, palette))
+        text.append("\n")
+        text.append("UGID  ", style="bold")
+        ugid = quota.ugid if quota is not None else None
+        if ugid is None:
+            text.append("second-level quota not reported", style=palette.muted)
+        elif not ugid.enabled:
+            text.append(f"off ({clean(ugid.state)})", style=palette.muted)
+        else:
+            text.append(f"{clean(ugid.state)}  ids {ugid.loaded} loaded / {ugid.total} total, limit {ugid.limit}")
+            if ugid.exceeded:
+                text.append("  exceeded", style=f"bold {palette.error}")
+        self._update_static("#bc-quota", 2, text)
+
+    @staticmethod
+    def _quota_line(label: str, usage: DiskUsage | None, unit: Unit, palette: Palette) -> Text:
+        line = Text(no_wrap=True)
+        line.append(f"{label}", style="bold")
+        if usage is None:
+            line.append("  not reported", style=palette.muted)
+            return line
+        bound = _disk_bound(usage)
+        ratio = usage.usage / bound if bound else None
+        line.append(f" {human_value(usage.usage, unit):>7} ", style=palette.ratio_style(ratio))
+        line.append_text(gauge(ratio, BAR_WIDTH, palette))
+        line.append(f"  soft {human_value(usage.softlimit, unit)}  hard {human_value(usage.hardlimit, unit)}")
+        if usage.over or usage.grace:
+            line.append(f"  over quota {clean(usage.grace)}".rstrip(), style=f"bold {palette.error}")
+        return line
