@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shlex
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
@@ -23,7 +24,9 @@ from vztui.backend.reconcile import describe, read_ct_status, reconcile
 from vztui.backend.snapshot import NodeDelta, NodeHealth, NodeSnapshot
 from vztui.backend.transport import CommandResult, OutputLine, Stream, Transport
 from vztui.backend.transports import create_transport
-from vztui.openvz.models import CtConfig, NodeInfo
+from vztui.openvz.commands import vzctl_snapshot_list
+from vztui.openvz.exitcodes import explain_exit
+from vztui.openvz.models import CtConfig, NodeInfo, PloopSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,17 @@ class ClusterListener(Protocol):
 
 
 TransportFactory = Callable[[NodeSpec], Transport]
+
+
+class CommandFailedError(Exception):
+    """An inspection command ran but exited non-zero; the message says what the exit code means and what vzctl said."""
+
+    def __init__(self, node: str, result: CommandResult) -> None:
+        self.node = node
+        self.result = result
+        meaning = explain_exit(result.argv[0] if result.argv else "", result.exit_code).describe(result.exit_code)
+        said = result.stderr_text.strip() or result.stdout_text.strip()
+        super().__init__(f"{node}: {shlex.join(result.argv)}: {meaning}" + (f" ({said})" if said else ""))
 
 
 class Cluster:
@@ -253,6 +267,17 @@ class Cluster:
         raw = await self.transport(node).read_file(f"{CT_CONFIG_DIR}/{int(ctid)}.conf")
         values = parse_conf(raw.decode("utf-8", errors="replace"))
         return CtConfig(ctid=ctid, values=MappingProxyType(dict(values)))
+
+    async def ploop_snapshots(self, node: str, ctid: int) -> list[PloopSnapshot]:
+        """``vzctl snapshot-list CTID`` parsed, oldest first (ploop only). Raises CommandFailedError with the exit
+        code's meaning and vzctl's stderr when vzctl refuses (simfs layout, missing CT …), TransportError, ParseError.
+        """
+        from vztui.openvz.parsers import parse_snapshot_list
+
+        result = await self.run_read(node, vzctl_snapshot_list(ctid))
+        if not result.ok:
+            raise CommandFailedError(node, result)
+        return parse_snapshot_list(result.stdout_text)
 
     async def run_read(self, node: str, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
         """Run an inspection command now, outside the queue. On a read-only session or node only inspection

@@ -11,7 +11,7 @@ from vztui.backend.nodespec import NodeSpec
 from vztui.backend.operation import Operation, OpRequest
 from vztui.backend.snapshot import NodeDelta, NodeSnapshot
 from vztui.backend.transport import CommandResult, OutputLine, Transport
-from vztui.openvz.models import CtConfig, NodeInfo
+from vztui.openvz.models import CtConfig, NodeInfo, PloopSnapshot
 
 
 class ClusterListener(Protocol):
@@ -64,6 +64,8 @@ class ClusterApi(Protocol):
     def node_info(self, node: str) -> NodeInfo | None: ...
 
     async def read_ct_config(self, node: str, ctid: int) -> CtConfig: ...
+
+    async def ploop_snapshots(self, node: str, ctid: int) -> list[PloopSnapshot]: ...
 
     async def run_read(self, node: str, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult: ...
 
