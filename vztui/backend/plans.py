@@ -26,9 +26,7 @@ echo "wrote $f"
 
 def action_steps(spec: ActionSpec, ctid: int, params: Mapping[str, object] | None = None) -> list[PlanStep]:
     """The titled command lines ``spec`` runs for ``ctid`` (raises ``ValidationError`` for bad parameters)."""
-    return [
-        PlanStep(tuple(argv), f"{spec.title} {ctid}", spec.mutating) for argv in build_argvs(spec.id, ctid, params)
-    ]
+    return [PlanStep(tuple(argv), f"{spec.title} {ctid}", spec.mutating) for argv in build_argvs(spec.id, ctid, params)]
 
 
 def action_requests(spec: ActionSpec, node: str, ctid: int, steps: Sequence[PlanStep]) -> list[OpRequest]:

@@ -1,0 +1,126 @@
+"""Shared pieces for the operations tests: hand-made snapshots, a tiny read-only cluster stand-in for the dialog
+snapshots, and a host App that mounts nothing but the screen under test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.widgets import Static
+
+from vztui.backend.nodespec import NodeSpec, TransportKind
+from vztui.backend.snapshot import NodeHealth, NodeSnapshot
+from vztui.openvz.models import Container, CtConfig, CtStatus, NodeCapacity, NodeInfo, VzConf
+
+NOW = 1_790_000_000.0
+CONF_101 = """\
+# Sample config (trimmed) for the set preview tests
+PHYSPAGES="0:262144"
+SWAPPAGES="0:262144"
+DISKSPACE="2097152:2306867"
+DISKINODES="131072:144179"
+QUOTATIME="0"
+CPUUNITS="1000"
+VE_ROOT="/vz/root/$VEID"
+VE_PRIVATE="/vz/private/$VEID"
+OSTEMPLATE="centos-6-x86_64"
+ORIGIN_SAMPLE="vswap-256m"
+HOSTNAME="web1.example.com"
+IP_ADDRESS="10.0.0.11"
+"""
+
+
+def ct(ctid: int, status: str = "running", *, ips: Sequence[str] = (), hostname: str | None = None) -> Container:
+    return Container(ctid=ctid, status=CtStatus(status), hostname=hostname, ips=tuple(ips))
+
+
+def snap(node: str, *containers: Container, health: NodeHealth = NodeHealth.UP) -> NodeSnapshot:
+    return NodeSnapshot(
+        node=node,
+        taken_at=NOW,
+        health=health,
+        containers=MappingProxyType({container.ctid: container for container in containers}),
+    )
+
+
+def info(templates: Sequence[str] = ("centos-6-x86_64", "debian-7.0-x86_64"), samples: Sequence[str] = ()) -> NodeInfo:
+    return NodeInfo(
+        hostname="hn1.example.com",
+        kernel="2.6.32-042stab145.3",
+        vz=VzConf(),
+        capacity=NodeCapacity(cpus=4, ram_bytes=16 * 1024**3, swap_bytes=4 * 1024**3),
+        templates=tuple(templates),
+        samples=tuple(samples),
+    )
+
+
+class _FileTransport:
+    """Only what the set form asks of a transport: one file's bytes."""
+
+    def __init__(self, files: Mapping[str, str]) -> None:
+        self.files = files
+
+    async def read_file(self, path: str) -> bytes:
+        if path not in self.files:
+            raise FileNotFoundError(path)
+        return self.files[path].encode()
+
+
+class StaticCluster:
+    """Fixed snapshots and node facts for the dialog tests (the end-to-end tests use the real Cluster)."""
+
+    read_only = False
+
+    def __init__(
+        self,
+        snapshots: Mapping[str, NodeSnapshot],
+        infos: Mapping[str, NodeInfo | None] | None = None,
+        files: Mapping[str, str] | None = None,
+    ) -> None:
+        self._snapshots = dict(snapshots)
+        self._infos = dict(infos or {})
+        self._files = dict(files or {})
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return tuple(self._snapshots)
+
+    def snapshots(self) -> Mapping[str, NodeSnapshot]:
+        return MappingProxyType(self._snapshots)
+
+    def node_info(self, node: str) -> NodeInfo | None:
+        return self._infos.get(node)
+
+    def spec(self, node: str) -> NodeSpec:
+        return NodeSpec(node, transport=TransportKind.LOCAL)
+
+    def transport(self, node: str) -> Any:
+        return _FileTransport(self._files)
+
+    async def read_ct_config(self, node: str, ctid: int) -> CtConfig:
+        text = self._files[f"/etc/vz/conf/{ctid}.conf"]
+        values = {}
+        for line in text.splitlines():
+            key, sep, value = line.partition("=")
+            if sep and not key.startswith("#"):
+                values[key] = value.strip('"')
+        return CtConfig(ctid=ctid, values=MappingProxyType(values))
+
+
+class Host(App[None]):
+    """Mounts a placeholder and pushes ``make()`` on start; every dismissal result lands in ``results``."""
+
+    def __init__(self, make: Callable[[], Screen[Any]]) -> None:
+        super().__init__()
+        self._make = make
+        self.results: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("host")
+
+    def on_mount(self) -> None:
+        self.push_screen(self._make(), callback=self.results.append)
