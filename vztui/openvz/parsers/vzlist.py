@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -77,6 +77,12 @@ _LIST_LINE = re.compile(
     r'^(?P<head>    "(?:' + "|".join(sorted(LIST_FIELDS)) + r')": )\[(?P<value>.*)\](?P<comma>,?)$',
     re.MULTILINE,
 )
+# A string or list line whose value is not plain (holds a quote), where ``json.loads`` could mis-read the line or
+# even succeed with the wrong meaning (a description ``x", "hostname": "y`` is valid JSON); such text always takes
+# the re-quoting path.
+# Any string value is checked (only string values follow ``": "``), which also sends JSON in another layout
+# with several values on a line to the re-quoting path; that path then leaves it as it is.
+_SUSPECT_LINE = re.compile(r'": (?:"[^"\n]*"(?!,?$)|\[(?!(?:"[^"\n]*"(?:, "[^"\n]*")*)?\],?$))', re.MULTILINE)
 _ARRAY_START = re.compile(r"\[[ \t]*(?:\]|\{|$)")
 _DECODER = json.JSONDecoder()
 
@@ -84,20 +90,28 @@ _DECODER = json.JSONDecoder()
 def parse_vzlist_json(text: str) -> list[Container]:
     """``vzlist -a -j [-o fields]`` → one Container per CT, in vzlist's order.
 
-    Fast path: ``json.loads`` of the array. vzlist does not escape strings, so a hostname or description holding
-    ``"``, ``\\`` or a control character makes that fail; then every string and list field line is re-quoted from
-    vzlist's fixed layout (one field per line) and the text is decoded again. Lines before the array (banners,
+    vzlist does not escape strings, so a hostname or description holding ``"``, ``\\`` or a control character
+    makes its output invalid JSON, or worse, valid JSON that means something else (``\\n`` would decode to a
+    newline; ``x", "hostname": "y`` would set another field). Fast path: when the text holds no backslash and no
+    string or list line carries an extra quote, ``json`` decodes it as it is. Otherwise every string and list
+    field line is re-quoted from vzlist's fixed layout (one field per line, the value up to the last quote before
+    the line's optional comma) and the result is decoded. Lines before the array (banners,
     warnings) and after it are ignored. Any field may be missing (``-o`` picks them); ``smart_name`` may be a
     string or an integer; ``[]`` and ``[\\n]`` mean no CTs.
     """
     start, offset = _array_start(text)
     body = text[offset:]
-    try:
-        data, _end = _DECODER.raw_decode(body)
-    except json.JSONDecodeError:
+    data: Any = None
+    plain = "\\" not in body and _SUSPECT_LINE.search(body) is None
+    if plain:
+        try:
+            data, _end = _DECODER.raw_decode(body)
+        except json.JSONDecodeError:
+            plain = False
+        except RecursionError as exc:
+            raise ParseError("JSON nested too deeply", start, source=SOURCE) from exc
+    if not plain:
         data = _tolerant_decode(body, start)
-    except RecursionError as exc:
-        raise ParseError("JSON nested too deeply", start, source=SOURCE) from exc
     if not isinstance(data, list):
         raise ParseError("expected a JSON array of containers", start, source=SOURCE)
     containers: list[Container] = []
@@ -175,121 +189,70 @@ class _FieldError(Exception):
     """A field of one CT object has the wrong type; turned into ParseError with the object's line."""
 
 
-def _container(item: Mapping[str, Any]) -> Container:
-    ctid = item.get("ctid", item.get("veid", item.get("vpsid")))
-    if type(ctid) is not int or ctid < 0:
-        raise _FieldError(f"ctid must be a non-negative integer, got {ctid!r}")
-    values: dict[str, Any] = {"ctid": ctid}
-    status = _opt_str(item, "status")
-    values["status"] = CtStatus.parse(status) if status is not None else CtStatus.UNKNOWN
-    name = _opt_str(item, "name")
-    if name is None and "name" not in item:
-        smart = item.get("smart_name")
-        if isinstance(smart, str):
-            name = smart
-        elif smart is not None and type(smart) is not int:
-            raise _FieldError(f"smart_name must be a string or an integer, got {smart!r}")
-    values["name"] = name
-    for key in ("hostname", "description", "ostemplate", "origin_sample", "private", "root", "netfilter"):
-        if key in item:
-            values[key] = _opt_str(item, key)
-    if "ip" in item:
-        values["ips"] = _str_list(item, "ip")
-    if "nameserver" in item:
-        values["nameservers"] = _str_list(item, "nameserver")
-    if "searchdomain" in item:
-        values["searchdomains"] = _str_list(item, "searchdomain")
-    if "layout" in item:
-        values["layout"] = Layout.parse(_opt_str(item, "layout"))
-    if "onboot" in item:
-        values["onboot"] = _opt_bool(item, "onboot")
-    for key in ("vswap", "disabled"):
-        if key in item:
-            flag = _opt_bool(item, key)
-            values[key] = bool(flag)
-    for key in ("bootorder", "cpulimit", "cpuunits"):
-        if key in item:
-            values[key] = _opt_int(item, key)
-    for key in ("cpus", "ioprio", "iolimit", "iopslimit"):
-        if key in item:
-            number = _opt_int(item, key)
-            values[key] = max(number or 0, 0)
-    if "uptime" in item:
-        values["uptime"] = _opt_float(item, "uptime") or 0.0
-    if "vm_overcommit" in item:
-        values["vm_overcommit"] = _opt_float(item, "vm_overcommit") or 0.0
-    if "laverage" in item:
-        values["laverage"] = _laverage(item.get("laverage"))
-    for key in ("diskspace", "diskinodes"):
-        if key in item:
-            values[key] = _disk(key, item.get(key))
-    for key in ("features", "capability"):
-        if key in item:
-            values["features" if key == "features" else "capabilities"] = _flags(key, item.get(key))
-    resources = _resources(item)
-    if resources:
-        values["resources"] = MappingProxyType(resources)
-        numproc = resources.get("numproc")
-        if numproc is not None and values["status"] is CtStatus.RUNNING:
-            values["numproc"] = numproc.held
-    return Container(**values)
-
-
-def _opt_str(item: Mapping[str, Any], key: str) -> str | None:
-    value = item.get(key)
-    if value is None or isinstance(value, str):
+def _string(value: Any) -> str | None:
+    if value is None or type(value) is str:
         return value
-    raise _FieldError(f"{key} must be a string or null, got {value!r}")
+    raise _FieldError("a string or null")
 
 
-def _opt_bool(item: Mapping[str, Any], key: str) -> bool | None:
-    value = item.get(key)
-    if value is None or isinstance(value, bool):
-        return value
-    raise _FieldError(f"{key} must be true, false or null, got {value!r}")
-
-
-def _opt_int(item: Mapping[str, Any], key: str) -> int | None:
-    value = item.get(key)
-    if value is None or type(value) is int:
-        return value
-    raise _FieldError(f"{key} must be an integer or null, got {value!r}")
-
-
-def _opt_float(item: Mapping[str, Any], key: str) -> float | None:
-    value = item.get(key)
-    if value is None:
-        return None
-    if type(value) is int or type(value) is float:
-        return float(value)
-    raise _FieldError(f"{key} must be a number, got {value!r}")
-
-
-def _str_list(item: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    value = item.get(key)
+def _string_list(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
-    if isinstance(value, list) and all(isinstance(entry, str) for entry in value):
+    if type(value) is list and all(type(entry) is str for entry in value):
         return tuple(value)
-    raise _FieldError(f"{key} must be a list of strings, got {value!r}")
+    raise _FieldError("a list of strings")
+
+
+def _layout(value: Any) -> Layout:
+    return Layout.parse(_string(value))
+
+
+def _optional_bool(value: Any) -> bool | None:
+    if value is None or type(value) is bool:
+        return value
+    raise _FieldError("true, false or null")
+
+
+def _flag(value: Any) -> bool:
+    return bool(_optional_bool(value))
+
+
+def _optional_int(value: Any) -> int | None:
+    if value is None or type(value) is int:
+        return value
+    raise _FieldError("an integer or null")
+
+
+def _count(value: Any) -> int:
+    """cpus, ioprio, iolimit, iopslimit: vzlist prints 0 for unset or negative."""
+    number = _optional_int(value)
+    return number if number is not None and number > 0 else 0
+
+
+def _number(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if type(value) is int or type(value) is float:
+        return float(value)
+    raise _FieldError("a number")
 
 
 def _laverage(value: Any) -> tuple[float, float, float] | None:
     if value is None:
         return None
-    if isinstance(value, list) and len(value) == 3 and all(type(entry) in (int, float) for entry in value):
+    if type(value) is list and len(value) == 3 and all(type(entry) in (int, float) for entry in value):
         return (float(value[0]), float(value[1]), float(value[2]))
-    raise _FieldError(f"laverage must be three numbers or null, got {value!r}")
+    raise _FieldError("three numbers or null")
 
 
-def _disk(key: str, value: Any) -> DiskUsage | None:
+def _disk(value: Any) -> DiskUsage | None:
     if value is None:
         return None
-    if isinstance(value, dict):
+    if type(value) is dict:
         numbers = _ints(value, _DISK_KEYS)
         if numbers is not None:
             return DiskUsage(usage=numbers[0], softlimit=numbers[1], hardlimit=numbers[2])
-    raise _FieldError(f"{key} must be {{usage, softlimit, hardlimit}} integers or null, got {value!r}")
+    raise _FieldError("an object of integer usage, softlimit, hardlimit, or null")
 
 
 def _ints(value: Mapping[str, Any], keys: tuple[str, ...]) -> list[int] | None:
@@ -303,27 +266,97 @@ def _ints(value: Mapping[str, Any], keys: tuple[str, ...]) -> list[int] | None:
     return numbers
 
 
-def _flags(key: str, value: Any) -> Mapping[str, bool]:
+def _flags(value: Any) -> Mapping[str, bool]:
     if value is None:
         return MappingProxyType({})
-    if isinstance(value, dict) and all(isinstance(flag, bool) for flag in value.values()):
-        return MappingProxyType(dict(value))
-    raise _FieldError(f"{key} must be an object of booleans or null, got {value!r}")
+    if type(value) is dict and all(type(flag) is bool for flag in value.values()):
+        return MappingProxyType(value)
+    raise _FieldError("an object of booleans or null")
 
 
-def _resources(item: Mapping[str, Any]) -> dict[str, Beancounter]:
-    found: dict[str, Beancounter] = {}
-    for resource in UBC_FIELDS:
-        value = item.get(resource)
-        if value is None:
-            continue
-        if not isinstance(value, dict):
-            raise _FieldError(f"{resource} must be a beancounter object, got {value!r}")
-        numbers = _ints(value, _UBC_KEYS)
-        if numbers is None:
-            raise _FieldError(f"{resource} needs integer {', '.join(_UBC_KEYS)}, got {value!r}")
-        found[resource] = Beancounter(resource, numbers[0], numbers[1], numbers[2], numbers[3], numbers[4])
-    return found
+_Converter = Callable[[Any], Any]
+
+_FIELDS: dict[str, tuple[str, _Converter]] = {
+    "name": ("name", _string),
+    "hostname": ("hostname", _string),
+    "description": ("description", _string),
+    "ostemplate": ("ostemplate", _string),
+    "origin_sample": ("origin_sample", _string),
+    "private": ("private", _string),
+    "root": ("root", _string),
+    "netfilter": ("netfilter", _string),
+    "ip": ("ips", _string_list),
+    "nameserver": ("nameservers", _string_list),
+    "searchdomain": ("searchdomains", _string_list),
+    "layout": ("layout", _layout),
+    "onboot": ("onboot", _optional_bool),
+    "vswap": ("vswap", _flag),
+    "disabled": ("disabled", _flag),
+    "bootorder": ("bootorder", _optional_int),
+    "cpulimit": ("cpulimit", _optional_int),
+    "cpuunits": ("cpuunits", _optional_int),
+    "cpus": ("cpus", _count),
+    "ioprio": ("ioprio", _count),
+    "iolimit": ("iolimit", _count),
+    "iopslimit": ("iopslimit", _count),
+    "uptime": ("uptime", _number),
+    "vm_overcommit": ("vm_overcommit", _number),
+    "laverage": ("laverage", _laverage),
+    "diskspace": ("diskspace", _disk),
+    "diskinodes": ("diskinodes", _disk),
+    "features": ("features", _flags),
+    "capability": ("capabilities", _flags),
+}
+"""vzlist JSON field → (Container attribute, converter); a plain dict, read-only by convention, because this lookup
+runs once per field of every CT. ctid/status/smart_name and the beancounters are read separately; fields Container
+has no place for (``veid``, ``vpsid``, ``mount_opts``) are ignored."""
+
+_UBC_SET = frozenset(UBC_FIELDS)
+
+
+def _container(item: Mapping[str, Any]) -> Container:
+    ctid = item.get("ctid")
+    if ctid is None:
+        ctid = item.get("veid", item.get("vpsid"))
+    if type(ctid) is not int or ctid < 0:
+        raise _FieldError(f"ctid must be a non-negative integer, got {ctid!r}")
+    status_text = item.get("status")
+    if status_text is not None and type(status_text) is not str:
+        raise _FieldError(f"status must be a string, got {status_text!r}")
+    status = CtStatus.parse(status_text) if status_text is not None else CtStatus.UNKNOWN
+    values: dict[str, Any] = {"ctid": ctid, "status": status}
+    resources: dict[str, Beancounter] | None = None
+    fields = _FIELDS
+    for key, value in item.items():
+        spec = fields.get(key)
+        if spec is not None:
+            try:
+                values[spec[0]] = spec[1](value)
+            except _FieldError as exc:
+                raise _FieldError(f"{key} must be {exc}, got {value!r}") from None
+        elif key in _UBC_SET and value is not None:
+            if resources is None:
+                resources = {}
+            resources[key] = _beancounter(key, value)
+    if "name" not in item:
+        smart = item.get("smart_name")
+        if type(smart) is str:
+            values["name"] = smart
+        elif smart is not None and type(smart) is not int:
+            raise _FieldError(f"smart_name must be a string or an integer, got {smart!r}")
+    if resources:
+        values["resources"] = MappingProxyType(resources)
+        numproc = resources.get("numproc")
+        if numproc is not None and status is CtStatus.RUNNING:
+            values["numproc"] = numproc.held
+    return Container(**values)
+
+
+def _beancounter(resource: str, value: Any) -> Beancounter:
+    numbers = _ints(value, _UBC_KEYS) if type(value) is dict else None
+    if numbers is None:
+        raise _FieldError(f"{resource} must be an object of integer {', '.join(_UBC_KEYS)}, got {value!r}")
+    return Beancounter(resource, numbers[0], numbers[1], numbers[2], numbers[3], numbers[4])
 
 
 # -- the plain table ---------------------------------------------------------------------------------------------
