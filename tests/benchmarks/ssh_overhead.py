@@ -22,6 +22,7 @@ if __package__ in (None, ""):
 
 import paramiko
 
+from tests.benchmarks.common import Result
 from tests.sshd import SshdFactory, SshdNode
 from vztui.backend.hostkeys import KnownHosts
 from vztui.backend.nodespec import TransportKind
@@ -78,8 +79,8 @@ async def _time_transport(transport: ParamikoTransport | OpenSshTransport, count
     return times
 
 
-def measure(*, quick: bool = False) -> dict[str, dict[str, object]]:
-    """``{"ssh_command_overhead": {...}}`` in the shape ``tests/benchmarks/run.py`` writes to JSON."""
+def measure(*, quick: bool = False) -> Result:
+    """``ssh_command_overhead``: median wall time of ``true`` over the persistent transport vs ``ssh host true``."""
     persistent_count, plain_count = (100, 10) if quick else (500, 40)
     with tempfile.TemporaryDirectory(prefix="vzb") as scratch:
         root = Path(scratch)
@@ -111,30 +112,31 @@ def measure(*, quick: bool = False) -> dict[str, dict[str, object]]:
     plain_ms = statistics.median(plain) * 1000
     mux_ms = statistics.median(multiplexed) * 1000
     ratio = plain_ms / vztui_ms
-    return {
-        "ssh_command_overhead": {
-            "value": round(vztui_ms, 3),
-            "unit": "ms/command (median)",
-            "baseline": round(plain_ms, 3),
-            "ratio": round(ratio, 1),
-            "goal": GOAL_RATIO,
-            "met": ratio >= GOAL_RATIO,
-            "detail": {
-                "paramiko_persistent_ms": round(vztui_ms, 3),
-                "paramiko_p95_ms": round(sorted(persistent)[int(len(persistent) * 0.95)] * 1000, 3),
-                "ssh_per_command_ms": round(plain_ms, 3),
-                "openssh_controlmaster_ms": round(mux_ms, 3),
-                "paramiko_without_tcp_nodelay_ms": round(statistics.median(nagle) * 1000, 3),
-                "samples": {
-                    "persistent": len(persistent),
-                    "ssh": len(plain),
-                    "controlmaster": len(multiplexed),
-                    "without_tcp_nodelay": len(nagle),
-                },
-                "quick": quick,
+    return Result(
+        "ssh_command_overhead",
+        round(vztui_ms, 3),
+        "ms/command",
+        f"ratio >= {GOAL_RATIO:g}",
+        GOAL_RATIO,
+        ratio >= GOAL_RATIO,
+        baseline=round(plain_ms, 3),
+        ratio=round(ratio, 1),
+        note=f"median of {len(persistent)} vs {len(plain)} runs of `true`; ControlMaster {mux_ms:.2f} ms",
+        detail={
+            "paramiko_persistent_ms": round(vztui_ms, 3),
+            "paramiko_p95_ms": round(sorted(persistent)[int(len(persistent) * 0.95)] * 1000, 3),
+            "ssh_per_command_ms": round(plain_ms, 3),
+            "openssh_controlmaster_ms": round(mux_ms, 3),
+            "paramiko_without_tcp_nodelay_ms": round(statistics.median(nagle) * 1000, 3),
+            "samples": {
+                "persistent": len(persistent),
+                "ssh": len(plain),
+                "controlmaster": len(multiplexed),
+                "without_tcp_nodelay": len(nagle),
             },
-        }
-    }
+            "quick": quick,
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,10 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("ssh") is None:
         print("ssh (OpenSSH client) is not installed", file=sys.stderr)
         return 2
-    result = measure(quick=args.quick)
-    row = result["ssh_command_overhead"]
-    detail = row["detail"]
-    assert isinstance(detail, dict)
+    row = measure(quick=args.quick)
+    detail = row.detail
     print(f"ssh_command_overhead{' (quick)' if args.quick else ''}: loopback sshd, command `true`")
     print(f"  vztui paramiko, persistent + TCP_NODELAY : {detail['paramiko_persistent_ms']:8.2f} ms/command (median)")
     print(f"      p95                                 : {detail['paramiko_p95_ms']:8.2f} ms")
@@ -156,11 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  OpenSSH ControlMaster (transport=openssh): {detail['openssh_controlmaster_ms']:8.2f} ms/command")
     print(f"  baseline `ssh host cmd` per command     : {detail['ssh_per_command_ms']:8.2f} ms/command")
     print(
-        f"  ratio baseline / vztui                  : {row['ratio']:8.1f}x  (goal >= {GOAL_RATIO:g}x: "
-        f"{'met' if row['met'] else 'NOT met'})"
+        f"  ratio baseline / vztui                  : {row.ratio:8.1f}x  (goal >= {GOAL_RATIO:g}x: "
+        f"{'met' if row.met else 'NOT met'})"
     )
     if args.json:
-        args.json.write_text(json.dumps({"measures": result}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"measures": {row.name: row.to_json()}}, indent=2) + "\n")
     return 0
 
 
