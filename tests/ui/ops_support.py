@@ -124,3 +124,14 @@ class Host(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(self._make(), callback=self.results.append)
+
+
+async def until(pilot: Any, predicate: Callable[[], object], within: float = 10.0, what: str = "condition") -> None:
+    """Let the app run until ``predicate()`` holds (a Pilot test never sleeps a fixed time)."""
+    import time
+
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)

@@ -3,9 +3,9 @@ and the set preview (config diff from the domain writer plus the single ``vzctl 
 
 from __future__ import annotations
 
-from textual.widgets import Input, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
-from tests.ui.ops_support import CONF_101, Host, StaticCluster, ct, info, snap
+from tests.ui.ops_support import CONF_101, Host, StaticCluster, ct, info, snap, until
 from vztui.backend.plans import WRITE_SAMPLE_KIND
 from vztui.openvz.presets import ISPBASIC, create_plan_argvs
 from vztui.ui.screens.create import CreateRequest, CreateScreen, next_free_ctid, plan_create, validate_create
@@ -105,8 +105,8 @@ async def test_create_form_suggests_the_next_ctid_and_keeps_errors_beside_the_fo
         screen.query_one("#ostemplate", Select).value = "debian-7.0-x86_64"
         screen.query_one("#ips", Input).value = "10.0.0.70"
         await pilot.pause()
-        await pilot.click("#submit")
-        await pilot.pause()
+        screen.query_one("#submit", Button).press()
+        await until(pilot, lambda: app.results, what="the form to close")
     (request,) = app.results
     assert request == CreateRequest("hn1", 206, "debian-7.0-x86_64", "ploop", ISPBASIC, None, ("10.0.0.70",))
 
