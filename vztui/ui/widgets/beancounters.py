@@ -328,38 +328,45 @@ class BeancounterPanel(Widget):
         self._update_static("#bc-cpu", 1, line)
 
     def _render_quota(self, quota: QuotaUsage | None, container: Container) -> None:
-        palette = self._palette
-        blocks = quota.blocks if quota is not None else container.diskspace
-        inodes = quota.inodes if quota is not None else container.diskinodes
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append_text(self._quota_line("Disk  ", blocks, Unit.KIB, palette))
-        text.append("\n")
-        text.append_text(self._quota_line("Inodes", inodes, Unit.ITEMS, palette))
-        text.append("\n")
-        text.append("UGID  ", style="bold")
-        ugid = quota.ugid if quota is not None else None
-        if ugid is None:
-            text.append("second-level quota not reported", style=palette.muted)
-        elif not ugid.enabled:
-            text.append(f"off ({clean(ugid.state)})", style=palette.muted)
-        else:
-            text.append(f"{clean(ugid.state)}  ids {ugid.loaded} loaded / {ugid.total} total, limit {ugid.limit}")
-            if ugid.exceeded:
-                text.append("  exceeded", style=f"bold {palette.error}")
-        self._update_static("#bc-quota", 2, text)
+        self._update_static("#bc-quota", 2, quota_text(quota, container, self._palette))
 
-    @staticmethod
-    def _quota_line(label: str, usage: DiskUsage | None, unit: Unit, palette: Palette) -> Text:
-        line = Text(no_wrap=True)
-        line.append(f"{label}", style="bold")
-        if usage is None:
-            line.append("  not reported", style=palette.muted)
-            return line
-        bound = _disk_bound(usage)
-        ratio = usage.usage / bound if bound else None
-        line.append(f" {human_value(usage.usage, unit):>7} ", style=palette.ratio_style(ratio))
-        line.append_text(gauge(ratio, BAR_WIDTH, palette))
-        line.append(f"  soft {human_value(usage.softlimit, unit)}  hard {human_value(usage.hardlimit, unit)}")
-        if usage.over or usage.grace:
-            line.append(f"  over quota {clean(usage.grace)}".rstrip(), style=f"bold {palette.error}")
+
+def quota_text(quota: QuotaUsage | None, container: Container, palette: Palette) -> Text:
+    """Three lines: disk blocks and inodes (first level, vs the soft limit) and the ugid (second-level) state.
+
+    Falls back to vzlist's diskspace/diskinodes when the node reported no vzquota figures for the CT.
+    """
+    blocks = quota.blocks if quota is not None else container.diskspace
+    inodes = quota.inodes if quota is not None else container.diskinodes
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append_text(_quota_line("Disk  ", blocks, Unit.KIB, palette))
+    text.append("\n")
+    text.append_text(_quota_line("Inodes", inodes, Unit.ITEMS, palette))
+    text.append("\n")
+    text.append("UGID  ", style="bold")
+    ugid = quota.ugid if quota is not None else None
+    if ugid is None:
+        text.append("second-level quota not reported", style=palette.muted)
+    elif not ugid.enabled:
+        text.append(f"off ({clean(ugid.state)})", style=palette.muted)
+    else:
+        text.append(f"{clean(ugid.state)}  ids {ugid.loaded} loaded / {ugid.total} total, limit {ugid.limit}")
+        if ugid.exceeded:
+            text.append("  exceeded", style=f"bold {palette.error}")
+    return text
+
+
+def _quota_line(label: str, usage: DiskUsage | None, unit: Unit, palette: Palette) -> Text:
+    line = Text(no_wrap=True)
+    line.append(label, style="bold")
+    if usage is None:
+        line.append("  not reported", style=palette.muted)
         return line
+    bound = _disk_bound(usage)
+    ratio = usage.usage / bound if bound else None
+    line.append(f" {human_value(usage.usage, unit):>7} ", style=palette.ratio_style(ratio))
+    line.append_text(gauge(ratio, BAR_WIDTH, palette))
+    line.append(f"  soft {human_value(usage.softlimit, unit)}  hard {human_value(usage.hardlimit, unit)}")
+    if usage.over or usage.grace:
+        line.append(f"  over quota {clean(usage.grace)}".rstrip(), style=f"bold {palette.error}")
+    return line
