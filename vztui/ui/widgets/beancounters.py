@@ -39,15 +39,17 @@ HistoryReader = Callable[[str], Sequence[int]]
 _ORDER = {name: index for index, name in enumerate(BC_RESOURCES_ORDER)}
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("resource", "Resource", 12),
-    ("held", "Held", 7),
-    ("gauge", "Held/barrier", BAR_WIDTH + 5),
-    ("barrier", "Barrier", 7),
-    ("limit", "Limit", 7),
-    ("failcnt", "Fails", 10),
-    ("maxheld", "Max", 7),
-    ("trend", "Trend", TREND_WIDTH),
+    ("resource", "Resource", 13),
+    ("held", "Held", 8),
+    ("gauge", " Use", BAR_WIDTH + 6),
+    ("barrier", "Barrier", 8),
+    ("limit", "Limit", 8),
+    ("failcnt", "Fails", 9),
+    ("maxheld", "Max", 8),
+    ("trend", " Trend", TREND_WIDTH + 1),
 )
+"""Key, label, width. Cells carry their own spacing (right-justified numbers, a leading space in gauges and
+trends) and the table has no cell padding, so all eight columns fit an 80-column terminal."""
 
 RowSignature = tuple[int, int, int, int, int, bool, int, int, tuple[int, ...]]
 
@@ -88,7 +90,7 @@ class BeancounterPanel(Widget):
 
     def compose(self) -> ComposeResult:
         yield Static(id="bc-title")
-        table: DataTable[Text] = DataTable(id="bc-table", cursor_type="row", zebra_stripes=False)
+        table: DataTable[Text] = DataTable(id="bc-table", cursor_type="row", cell_padding=0)
         yield table
         yield Static(id="bc-cpu")
         yield Static(id="bc-quota")
@@ -226,7 +228,7 @@ class BeancounterPanel(Widget):
             title.append(" · configured values", style=palette.muted)
         total = sum(self._counters.get((snapshot.node, container.ctid), {}).values())
         if total:
-            title.append(f" · failcnt rose {total}× while watched", style=palette.error)
+            title.append(f" · ▲{total} failcnt rise{'s' if total != 1 else ''}", style=palette.error)
         self._update_static("#bc-title", 0, title)
 
     def _update_static(self, selector: str, slot: int, text: Text) -> None:
@@ -293,12 +295,12 @@ class BeancounterPanel(Widget):
         return (
             resource,
             _right(human_value(bc.held, unit), palette.ratio_style(ratio)),
-            gauge(ratio, BAR_WIDTH, palette),
+            Text(" ").append_text(gauge(ratio, BAR_WIDTH, palette)),
             _right(human_value(bc.barrier, unit)),
             _right(human_value(bc.limit, unit)),
             failcnt,
             _right(human_value(bc.maxheld, unit), palette.muted),
-            sparkline(self._history(bc.resource), TREND_WIDTH, palette.accent),
+            Text(" ").append_text(sparkline(self._history(bc.resource), TREND_WIDTH, palette.accent)),
         )
 
     def _render_cpu(self, snapshot: NodeSnapshot, container: Container) -> None:

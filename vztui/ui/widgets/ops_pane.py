@@ -38,12 +38,14 @@ STDERR_MARK = "! "
 """Prefix of stderr lines: the Log is plain text, and vzctl's errors arrive on stderr."""
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("state", "State", 11),
-    ("node", "Node", 8),
-    ("ctids", "CTIDs", 10),
-    ("command", "Command", 34),
+    ("state", "State", 9),
+    ("node", "Node", 6),
+    ("ctids", "CTIDs", 7),
+    ("command", "Command", 36),
     ("time", "Time", 6),
 )
+WIDE = 140
+"""From this many columns the queue sits beside the output; below it the two are stacked (80×24 stays usable)."""
 
 
 def format_duration(seconds: float | None) -> str:
@@ -122,7 +124,11 @@ class OpsPane(Widget):
             yield Static(id="ops-more")
             yield Input(id="ops-filter", placeholder="filter output lines (enter: keep, escape: clear)")
 
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= WIDE, "-wide")
+
     def on_mount(self) -> None:
+        self.set_class(self.size.width >= WIDE, "-wide")
         self._palette = palette_of(self.app)
         table = self._table
         for key, label, width in COLUMNS:
