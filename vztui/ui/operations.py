@@ -45,6 +45,7 @@ IMPLEMENTED: frozenset[str] = frozenset(
 STOP_TIMEOUT_EXIT = 33
 """vzctl's VZ_STOP_ERROR: "Unable to stop container: operation timed out" (REFERENCE §2.3)."""
 MAX_RESULT_LINES = 12
+_SUMMARY_ORDER = ("succeeded", "failed", "interrupted", "cancelled", "skipped")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,15 +77,16 @@ class Batch:
         return all(op.state.finished for ops in self.ops.values() for op in ops)
 
     def results(self) -> list[ItemResult]:
-        """One result per target: the first step that did not succeed decides (a plan's later steps are skipped)."""
-        results = [ItemResult(t.node, t.ctid, "skipped", t.skipped) for t in self.skipped]
+        """One result per target, skipped ones last: the first step that did not succeed decides (a plan's later
+        steps are skipped because of it)."""
+        results: list[ItemResult] = []
         for (node, ctid), ops in self.ops.items():
             failed = next((op for op in ops if op.state is not OpState.SUCCEEDED), None)
             if failed is None:
                 results.append(ItemResult(node, ctid, OpState.SUCCEEDED.value))
             else:
                 results.append(ItemResult(node, ctid, failed.state.value, failed.reason, failed.exit_code))
-        return results
+        return results + [ItemResult(t.node, t.ctid, "skipped", t.skipped) for t in self.skipped]
 
 
 class ActionRunner:
@@ -326,10 +328,8 @@ class ActionRunner:
         self.finished.append(batch)
         results = batch.results()
         good = sum(1 for result in results if result.state == OpState.SUCCEEDED.value)
-        counts: dict[str, int] = {}
-        for result in results:
-            counts[result.state] = counts.get(result.state, 0) + 1
-        summary = ", ".join(f"{count} {state}" for state, count in counts.items())
+        counts = {state: sum(1 for result in results if result.state == state) for state in _SUMMARY_ORDER}
+        summary = ", ".join(f"{count} {state}" for state, count in counts.items() if count)
         lines = [result.line() for result in results[:MAX_RESULT_LINES]]
         if len(results) > MAX_RESULT_LINES:
             lines.append(f"… and {len(results) - MAX_RESULT_LINES} more (see the operations pane)")

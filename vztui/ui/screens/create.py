@@ -223,7 +223,7 @@ class CreateScreen(ModalScreen[CreateRequest | None]):
 
     @on(Select.Changed, "#node")
     def _node_changed(self, event: Select.Changed) -> None:
-        if not isinstance(event.value, str):
+        if not isinstance(event.value, str) or event.value == self._node:
             return
         self._node = event.value
         info = self._cluster.node_info(event.value)

@@ -1,0 +1,279 @@
+"""ActionRunner end to end: a small host App over a real simulated cluster, the real Cluster and the local transport.
+Every action goes through the confirmation dialog, the queue and the simulator's vzctl."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Button, Input, Select, Static
+
+from tests.ui.ops_support import until
+from vztui.backend.cluster import Cluster
+from vztui.backend.nodespec import NodeSpec, TransportKind
+from vztui.backend.operation import OpState
+from vztui.backend.plans import write_sample_argv
+from vztui.backend.transports import LocalTransport
+from vztui.openvz.actions import ACTIONS
+from vztui.openvz.presets import ISPBASIC, create_plan_argvs
+from vztui.sim.cluster import build_cluster
+from vztui.ui.operations import IMPLEMENTED, ActionRunner
+from vztui.ui.screens.confirm import ConfirmScreen
+from vztui.ui.screens.create import CreateScreen
+from vztui.ui.screens.exec_prompt import ExecPromptScreen
+
+
+@pytest.fixture(autouse=True)
+def fast_sim(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VZTUI_SIM_SPEED", "0")
+
+
+def _specs(nodes: dict[str, Path], **extra: Any) -> list[NodeSpec]:
+    return [
+        NodeSpec(
+            name,
+            host=name,
+            transport=TransportKind.LOCAL,
+            root_prefix=str(root),
+            path=str(root / "bin"),
+            refresh=30.0,
+            **extra,
+        )
+        for name, root in nodes.items()
+    ]
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> dict[str, Path]:
+    return dict(build_cluster(tmp_path / "sim", nodes=2, cts=3, seed=5).nodes)
+
+
+@contextlib.asynccontextmanager
+async def started(nodes: dict[str, Path], journal: Path, *, read_only: bool = False) -> AsyncIterator[Cluster]:
+    cluster = Cluster(_specs(nodes), read_only=read_only, journal_dir=str(journal))
+    await cluster.start()
+    try:
+        await cluster.refresh()
+        yield cluster
+    finally:
+        await cluster.stop()
+
+
+class RunnerHost(App[None]):
+    """Nothing but a placeholder and the runner; notifications are recorded for the assertions."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        super().__init__()
+        self.cluster = cluster
+        self.notes: list[tuple[str, str]] = []
+        self.runner: ActionRunner | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("host")
+
+    def on_mount(self) -> None:
+        self.runner = ActionRunner(self, self.cluster)  # type: ignore[arg-type]
+
+    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
+        self.notes.append((title, message))
+        super().notify(message, title=title, **kwargs)
+
+
+def _status(cluster: Cluster, node: str, ctid: int) -> str | None:
+    container = cluster.snapshots()[node].containers.get(ctid)
+    return container.status.value if container is not None else None
+
+
+async def _confirm(pilot: Any, app: RunnerHost, *, typed: str | None = None) -> str:
+    """Wait for the confirmation, press Run (after typing when asked); return the command lines it showed."""
+    await until(
+        pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query("#run"), what="the confirmation"
+    )
+    screen = app.screen
+    assert isinstance(screen, ConfirmScreen)
+    commands = str(screen.query_one("#command-lines", Static).render())
+    if typed is not None:
+        screen.query_one("#typed", Input).value = typed
+        await pilot.pause()
+    screen.query_one("#run", Button).press()
+    await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="the confirmation to close")
+    return commands
+
+
+async def _run(pilot: Any, app: RunnerHost, action: str, targets: list[tuple[str, int]], **kw: Any) -> list[Any]:
+    runner = app.runner
+    assert runner is not None
+    done = len(runner.finished)
+    await runner.invoke(action, targets)
+    await _confirm(pilot, app, **kw)
+    await until(pilot, lambda: len(runner.finished) > done, within=30, what=f"{action} to finish")
+    return runner.finished[-1].results()
+
+
+async def test_bulk_restart_reports_a_result_per_container(tmp_path: Path, sim: dict[str, Path]) -> None:
+    async with started(sim, tmp_path / "journal") as cluster:
+        app = RunnerHost(cluster)
+        async with app.run_test() as pilot:
+            targets = [("hn1", 101), ("hn1", 102), ("hn1", 103), ("hn2", 104), ("hn2", 105), ("hn2", 999)]
+            results = await _run(pilot, app, "restart", targets)
+            by_ct = {(r.node, r.ctid): (r.state, r.reason) for r in results}
+            assert by_ct.pop(("hn2", 999)) == ("skipped", "not found on hn2")
+            assert set(by_ct.values()) == {("succeeded", "")} and len(by_ct) == 5
+            ops = [op for op in cluster.operations() if op.request.kind == "restart"]
+            assert sorted(op.ctids for op in ops) == [(101,), (102,), (103,), (104,), (105,)]
+            assert all(op.request.argv == ("vzctl", "restart", str(op.ctids[0])) for op in ops)
+            assert any("5 succeeded, 1 skipped" in title for title, _ in app.notes), app.notes
+
+
+async def test_stop_then_start(tmp_path: Path, sim: dict[str, Path]) -> None:
+    async with started(sim, tmp_path / "journal") as cluster:
+        app = RunnerHost(cluster)
+        async with app.run_test() as pilot:
+            assert [r.state for r in await _run(pilot, app, "stop", [("hn1", 101)])] == ["succeeded"]
+            await cluster.refresh("hn1")
+            assert _status(cluster, "hn1", 101) == "stopped"
+            assert [r.state for r in await _run(pilot, app, "start", [("hn1", 101)])] == ["succeeded"]
+            await cluster.refresh("hn1")
+            assert _status(cluster, "hn1", 101) == "running"
+            assert app.runner is not None
+            await app.runner.invoke("start", [("hn1", 101)])
+            await until(pilot, lambda: any("already running" in message for _, message in app.notes))
+            assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_destroy_needs_the_typed_ctid_and_skips_running(tmp_path: Path, sim: dict[str, Path]) -> None:
+    async with started(sim, tmp_path / "journal") as cluster:
+        app = RunnerHost(cluster)
+        async with app.run_test() as pilot:
+            await _run(pilot, app, "stop", [("hn1", 102)])
+            await cluster.refresh("hn1")
+            assert app.runner is not None
+            await app.runner.invoke("destroy", [("hn1", 101), ("hn1", 102)])
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query("#run"))
+            screen = app.screen
+            assert str(screen.query_one("#skipped", Static).render()) == "101: running: stop it first"
+            run = screen.query_one("#run", Button)
+            assert run.disabled
+            screen.query_one("#typed", Input).value = "101"
+            await pilot.pause()
+            assert run.disabled
+            screen.query_one("#typed", Input).value = "102"
+            await pilot.pause()
+            assert not run.disabled
+            run.press()
+            await until(pilot, lambda: len(app.runner.finished) == 2, within=30)
+            results = {r.ctid: r.state for r in app.runner.finished[-1].results()}
+            assert results == {101: "skipped", 102: "succeeded"}
+            await cluster.refresh("hn1")
+            assert _status(cluster, "hn1", 102) is None
+            assert _status(cluster, "hn1", 101) == "running"
+
+
+async def test_read_only_refuses_every_action(tmp_path: Path, sim: dict[str, Path]) -> None:
+    async with started(sim, tmp_path / "journal", read_only=True) as cluster:
+        app = RunnerHost(cluster)
+        async with app.run_test() as pilot:
+            runner = app.runner
+            assert runner is not None
+            for action in sorted(IMPLEMENTED):
+                assert not runner.available(action), action
+                await runner.invoke(action, [("hn1", 101)])
+                await pilot.pause()
+                assert not isinstance(app.screen, ConfirmScreen | CreateScreen), action
+            refusals = [message for title, message in app.notes if title == "Read-only"]
+            assert len(refusals) == len(IMPLEMENTED)
+            assert all("read-only" in message and "Nothing was sent" in message for message in refusals)
+            # The backend refuses on its own too: a plan that slips past the UI is never queued.
+            from vztui.ui.action_plan import plan_action
+
+            batch = await runner.submit(plan_action(ACTIONS["stop"], [("hn1", 101)], cluster.snapshots()))
+            assert batch.ops == {} and [t.skipped for t in batch.skipped] == ["refused: read-only"]
+            assert cluster.operations() == []
+            assert _status(cluster, "hn1", 101) == "running"
+
+
+async def test_create_runs_the_ispbasic_plan_and_writes_the_sample_first(tmp_path: Path, sim: dict[str, Path]) -> None:
+    ips, hostname = ["10.9.0.7"], "new.example.com"
+    async with started(sim, tmp_path / "journal") as cluster:
+        app = RunnerHost(cluster)
+        async with app.run_test(size=(110, 45)) as pilot:
+            assert app.runner is not None
+            await app.runner.invoke_create("hn1")
+            await until(pilot, lambda: isinstance(app.screen, CreateScreen) and app.screen.query("#submit"))
+            form = app.screen
+            assert form.query_one("#ctid", Input).value == "107"
+            form.query_one("#ostemplate", Select).value = "centos-6-x86_64"
+            form.query_one("#hostname", Input).value = hostname
+            form.query_one("#ips", Input).value = " ".join(ips)
+            await pilot.pause()
+            form.query_one("#submit", Button).press()
+            commands = await _confirm(pilot, app)
+            assert "hn1: sh -c" in commands and "vzctl create 107 --ostemplate centos-6-x86_64" in commands
+            await until(pilot, lambda: app.runner is not None and app.runner.finished, within=60)
+            (result,) = app.runner.finished[-1].results()
+            assert (result.ctid, result.state) == (107, "succeeded"), result.reason
+            steps = [op for op in cluster.operations() if 107 in op.ctids]
+            assert [op.state for op in steps] == [OpState.SUCCEEDED] * len(steps)
+            assert len({op.plan_id for op in steps}) == 1
+    # The same commands run directly on a twin node give a byte-identical config.
+    twin = dict(build_cluster(tmp_path / "twin", nodes=2, cts=3, seed=5).nodes)
+    transport = LocalTransport(_specs(twin)[0])
+    argvs = [write_sample_argv(ISPBASIC, str(twin["hn1"]))]
+    argvs += create_plan_argvs(107, ostemplate="centos-6-x86_64", hostname=hostname, ips=ips)
+    for argv in argvs:
+        assert (await transport.run(argv)).ok, argv
+    await transport.close()
+    sample = "etc/vz/conf/ve-ispbasic.conf-sample"
+    assert (sim["hn1"] / sample).read_text() == (twin["hn1"] / sample).read_text()
+    conf = "etc/vz/conf/107.conf"
+    assert (sim["hn1"] / conf).read_bytes() == (twin["hn1"] / conf).read_bytes()
+    assert 'IP_ADDRESS="10.9.0.7"' in (sim["hn1"] / conf).read_text()
+
+
+async def test_exec_output_lands_in_the_operation(tmp_path: Path, sim: dict[str, Path]) -> None:
+    async with started(sim, tmp_path / "journal") as cluster:
+        app = RunnerHost(cluster)
+        async with app.run_test() as pilot:
+            assert app.runner is not None
+            await app.runner.invoke("exec", [("hn1", 101)])
+            await until(pilot, lambda: isinstance(app.screen, ExecPromptScreen) and app.screen.query("#submit"))
+            app.screen.query_one("#command", Input).value = "echo hello from 101"
+            app.screen.query_one("#submit", Button).press()
+            await _confirm(pilot, app)
+            await until(pilot, lambda: app.runner is not None and app.runner.finished, within=30)
+            (op,) = [op for op in cluster.operations() if op.request.kind == "exec"]
+            assert op.request.argv == ("vzctl", "exec", "101", "echo hello from 101")
+            assert [line.text for line in cluster.output(op.id)] == ["hello from 101"]
+
+
+async def test_enter_hands_the_terminal_to_vzctl_enter(
+    tmp_path: Path, sim: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with started(sim, tmp_path / "journal") as cluster:
+        app = RunnerHost(cluster)
+        async with app.run_test() as pilot:
+            runner = app.runner
+            assert runner is not None
+            await runner.invoke("enter", [("hn1", 101)])
+            await until(pilot, lambda: any("real terminal" in message for _, message in app.notes))
+            calls: list[tuple[str, ...]] = []
+
+            def fake_interactive(argv: list[str]) -> int:
+                calls.append(tuple(argv))
+                return 3
+
+            @contextlib.contextmanager
+            def fake_suspend() -> Iterator[None]:
+                yield
+
+            monkeypatch.setattr(cluster.transport("hn1"), "run_interactive", fake_interactive)
+            monkeypatch.setattr(app, "suspend", fake_suspend)
+            await runner.invoke("enter", [("hn1", 101)])
+            await until(pilot, lambda: calls)
+            assert calls == [("vzctl", "enter", "101")]
+            await until(pilot, lambda: any("exit 3" in message for _, message in app.notes))
+            assert cluster.operations() == []
