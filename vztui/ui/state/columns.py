@@ -29,6 +29,7 @@ class ColumnSpec:
     """Container field names (plus ``cpu_percent``, ``uptime``, ``faildelta``) whose change re-renders the cell."""
     render: Renderer
     sort_value: SortValue
+    """The value rows are ordered by; None (no value: a stopped CT's CPU %) sorts last in either direction."""
     justify: str = "left"
     description: str = ""
 
@@ -88,9 +89,9 @@ def _pair(values: tuple[int, int | None] | None, palette: Palette) -> Text:
     return _right(f"{human_bytes(held)}/{human_bytes(limit)}", palette.ratio_style(ratio))
 
 
-def _ratio(values: tuple[int, int | None] | None) -> float:
+def _ratio(values: tuple[int, int | None] | None) -> float | None:
     if values is None:
-        return -1.0
+        return None
     held, limit = values
     return held / limit if limit else float(held)
 
@@ -128,10 +129,6 @@ def _cpu(row: CtRow, _now: float, palette: Palette) -> Text:
     if row.cpu is None:
         return Text("")
     return _right(f"{row.cpu:.1f}", palette.ratio_style(row.cpu / 100.0 / max(1, row.container.cpus or 1)))
-
-
-def _none_last(value: Any) -> tuple[bool, Any]:
-    return (value is None, value if value is not None else 0)
 
 
 _COLUMNS: tuple[ColumnSpec, ...] = (
@@ -188,9 +185,7 @@ _COLUMNS: tuple[ColumnSpec, ...] = (
         lambda row, _n, _p: Text(row.container.layout.value),
         lambda row, _n: row.container.layout.value,
     ),
-    ColumnSpec(
-        "cpu", "CPU%", 6, frozenset({"cpu_percent", "cpus"}), _cpu, lambda row, _n: _none_last(row.cpu), "right"
-    ),
+    ColumnSpec("cpu", "CPU%", 6, frozenset({"cpu_percent", "cpus"}), _cpu, lambda row, _n: row.cpu, "right"),
     ColumnSpec(
         "ram",
         "RAM",
@@ -227,7 +222,7 @@ _COLUMNS: tuple[ColumnSpec, ...] = (
         6,
         frozenset({"numproc"}),
         lambda row, _n, _p: _right("" if row.container.numproc is None else str(row.container.numproc)),
-        lambda row, _n: _none_last(row.container.numproc),
+        lambda row, _n: row.container.numproc,
         "right",
     ),
     ColumnSpec(
@@ -256,7 +251,7 @@ _COLUMNS: tuple[ColumnSpec, ...] = (
         7,
         frozenset({"uptime", "status"}),
         lambda row, now, _p: _right(format_uptime(uptime_of(row, now))),
-        lambda row, now: _none_last(uptime_of(row, now)),
+        uptime_of,
         "right",
     ),
 )
@@ -284,9 +279,18 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
 )
 
 
+def sort_key(value: Any, rank: int, *, reverse: bool) -> tuple[Any, ...]:
+    """The key to sort one row by (sort with ``reverse``): rows without a value go last in either direction, and
+    ties break by ``rank`` (CTID, then node) ascending in either direction."""
+    if reverse:
+        return (value is not None, 0 if value is None else value, -rank)
+    return (value is None, 0 if value is None else value, rank)
+
+
 def sort_order(rows: list[CtRow], column: str, *, reverse: bool, now: float) -> list[str]:
-    """Row keys ordered by ``column``; ties always break by CTID then node, ascending, in either direction."""
+    """Row keys ordered by ``column`` (see ``sort_key``); the rank is the position in (CTID, node) order."""
     spec = COLUMNS[column]
-    ordered = sorted(rows, key=lambda row: (row.ctid, row.node))
-    ordered.sort(key=lambda row: spec.sort_value(row, now), reverse=reverse)
-    return [row.key for row in ordered]
+    ranked = sorted(rows, key=lambda row: (row.ctid, row.node))
+    keyed = [(sort_key(spec.sort_value(row, now), rank, reverse=reverse), row.key) for rank, row in enumerate(ranked)]
+    keyed.sort(key=lambda pair: pair[0], reverse=reverse)
+    return [key for _, key in keyed]

@@ -1,0 +1,343 @@
+"""The main screen with a fake engine: filter, sort, cursor anchoring, marks, failcnt Δ, stale nodes, read-only."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import MappingProxyType
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from tests.ui.harness import NOW, FakeCluster, container, make_app, standard_snapshots
+from vztui.backend.snapshot import NodeHealth
+from vztui.openvz.models import CtStatus
+from vztui.ui.app import VztuiApp
+from vztui.ui.screens.main import MainScreen
+from vztui.ui.widgets.ct_table import CtTable
+from vztui.ui.widgets.filter_bar import DEBOUNCE
+from vztui.ui.widgets.header import HeaderBar
+from vztui.ui.widgets.node_tree import NodeTree
+from vztui.ui.widgets.status_bar import StatusBar
+
+SIZE = (120, 40)
+
+
+def main_of(app: VztuiApp) -> MainScreen:
+    screen = app.main_screen
+    assert screen is not None
+    return screen
+
+
+def table_of(app: VztuiApp) -> CtTable:
+    return main_of(app).table
+
+
+async def set_filter_text(pilot: Pilot[object], text: str) -> None:
+    """Replace the filter line's text at once (as a paste would) and wait out the debounce."""
+    assert isinstance(pilot.app, VztuiApp)
+    main_of(pilot.app).query_one("#filter-input", Input).value = text
+    await pilot.pause(DEBOUNCE + 0.1)
+
+
+async def test_table_lists_every_container_in_ctid_order() -> None:
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = table_of(app)
+        assert list(table.order) == [f"hn1/{c}" for c in (101, 102, 103, 104)] + [
+            f"hn2/{c}" for c in (201, 202, 203, 204)
+        ]
+        assert table.cursor_key == "hn1/101"
+        assert table.cell_text("hn1/101", "ips") == "10.1.0.101 +1"
+        header = main_of(app).query_one(HeaderBar).state
+        assert header is not None
+        assert (header.nodes_up, header.running, header.total) == (2, 6, 8)
+        assert header.failing == 1  # hn1/102 holds 95 % of its RAM
+
+
+async def test_filter_keeps_matching_rows_incrementally_and_escape_clears_it() -> None:
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        await pilot.press(*"node:hn2")
+        await pilot.pause(DEBOUNCE + 0.1)
+        table = table_of(app)
+        assert list(table.order) == ["hn2/201", "hn2/202", "hn2/203", "hn2/204"]
+        await pilot.press("space", *"status:running")
+        await pilot.pause(DEBOUNCE + 0.1)
+        assert list(table.order) == ["hn2/201", "hn2/202", "hn2/203"]
+        status = main_of(app).query_one(StatusBar).state
+        assert status is not None and status.filter == "node:hn2 status:running"
+        await pilot.press("enter")
+        assert table.has_focus
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(table.order) == 8
+
+
+async def test_a_bad_filter_says_why_and_keeps_the_previous_one() -> None:
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"web")
+        await pilot.pause(DEBOUNCE + 0.1)
+        table = table_of(app)
+        assert list(table.order) == ["hn1/101"]
+        await set_filter_text(pilot, "web status:bogus")
+        error = main_of(app).query_one("#filter-error")
+        assert "status:bogus" in str(error.render())
+        assert list(table.order) == ["hn1/101"]
+
+
+async def test_sort_ties_break_by_ctid_ascending_in_both_directions() -> None:
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = table_of(app)
+        main_of(app).sort_by_column("status")
+        running = ["hn1/101", "hn1/102", "hn1/104", "hn2/201", "hn2/202", "hn2/203"]
+        stopped = ["hn1/103", "hn2/204"]
+        assert list(table.order) == running + stopped
+        main_of(app).sort_by_column("status")  # again: reversed
+        assert table.sort_reverse
+        assert list(table.order) == stopped + running
+
+
+async def test_cursor_stays_on_its_container_when_the_order_changes() -> None:
+    cluster = FakeCluster(standard_snapshots())
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        await pilot.press("down", "down", "down", "down", "down", "down")
+        assert table.cursor_key == "hn2/203"
+        await pilot.press("o", "o", "o", "o", "o", "o")  # ctid → … → cpu
+        assert table.sort_column == "cpu"
+        assert table.cursor_key == "hn2/203"
+        before = table.order.index("hn2/203")
+        # 203's CPU jumps: it moves to the bottom of the ascending CPU order, the cursor follows it.
+        cluster.push(replace(cluster.snapshots()["hn2"], cpu_percent=MappingProxyType({201: 5.0, 202: 1.0, 203: 99.0})))
+        await pilot.pause()
+        assert table.cursor_key == "hn2/203"
+        assert table.order.index("hn2/203") == 5 != before
+        await pilot.press("O")
+        assert table.cursor_key == "hn2/203"
+        assert table.order[0] == "hn2/203"
+        assert list(table.order[-2:]) == ["hn1/103", "hn2/204"]  # no CPU figure: last in both directions
+
+
+async def test_marks_toggle_range_all_invert_clear_and_count_hidden_ones() -> None:
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        status_bar = main_of(app).query_one(StatusBar)
+        await pilot.press("space")  # marks 101, steps to 102
+        assert table.marks.keys == {"hn1/101"}
+        await pilot.press("down", "down", "v")  # range 101 … 104
+        assert table.marks.keys == {"hn1/101", "hn1/102", "hn1/103", "hn1/104"}
+        await pilot.press("i")  # invert every shown row
+        assert table.marks.keys == {"hn2/201", "hn2/202", "hn2/203", "hn2/204"}
+        await pilot.press("slash", *"node:hn1")
+        await pilot.pause(DEBOUNCE + 0.1)
+        await pilot.press("enter", "asterisk")  # all matching the filter
+        assert len(table.marks) == 8
+        main_of(app).table.marks.unmark(["hn1/101"])
+        await pilot.press("home", "space")
+        await pilot.pause()
+        state = status_bar.state
+        assert state is not None and state.marked == 8 and state.hidden_marked == 4
+        assert table.hidden_marked == 4
+        assert len(table.targets()) == 8
+        await pilot.press("u")
+        await pilot.pause()
+        assert not table.marks
+        state = status_bar.state
+        assert state is not None and state.marked == 0
+
+
+async def test_failcnt_delta_is_highlighted_once_per_increase() -> None:
+    cluster = FakeCluster(standard_snapshots())
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        assert table.cell_text("hn1/104", "faildelta") == ""
+        cluster.update("hn1", container(104, name="shop", hostname="shop.example.com", physpages=40_000, phys_fail=3))
+        await pilot.pause()
+        assert table.cell_text("hn1/104", "faildelta") == "+3"
+        cell = table._cell("hn1/104", table.columns[[c.key for c in table.columns].index("faildelta")])
+        assert "reverse" in str(cell.style)
+        cluster.update("hn1")  # the next tick: nothing rose
+        await pilot.pause()
+        assert table.cell_text("hn1/104", "faildelta") == ""
+        cluster.update("hn1", container(104, name="shop", hostname="shop.example.com", physpages=40_000, phys_fail=5))
+        await pilot.pause()
+        assert table.cell_text("hn1/104", "faildelta") == "+2"
+        header = main_of(app).query_one(HeaderBar).state
+        assert header is not None and header.failing == 2
+
+
+async def test_a_tick_rerenders_only_the_changed_rows() -> None:
+    cluster = FakeCluster(standard_snapshots())
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = table_of(app)
+        lines_before = dict(table._lines)
+        assert "hn1/101" in lines_before and "hn1/102" in lines_before
+        cluster.update("hn1", container(102, name="db102", hostname="db.example.com", physpages=63_000))
+        await pilot.pause()
+        assert table._lines.get("hn1/101") is lines_before["hn1/101"]
+        assert table._lines.get("hn1/102") is not lines_before["hn1/102"]
+        assert table.cell_text("hn1/102", "ram").startswith("246.1M/256M")
+
+
+async def test_stale_and_unreachable_nodes_are_shown_with_time_and_reason(utc: None) -> None:
+    cluster = FakeCluster(standard_snapshots())
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        cluster.push(replace(cluster.snapshots()["hn2"], health=NodeHealth.STALE, error="poll timed out after 10 s"))
+        await pilot.pause()
+        tree = main_of(app).query_one(NodeTree)
+        labels = [str(node.label) for node in tree.root.children[1].children]
+        assert labels == ["stale since 14:13:20: poll timed out after 10 s"]
+        assert str(tree.root.children[1].label).startswith("◐ hn2")
+        header = main_of(app).query_one(HeaderBar).state
+        assert header is not None and header.nodes_up == 1
+        cluster.push(replace(cluster.snapshots()["hn2"], health=NodeHealth.UP, error=""))
+        await pilot.pause()
+        assert not tree.root.children[1].children
+
+
+async def test_selecting_a_node_scopes_the_table_and_the_root_shows_all() -> None:
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t", "down", "down", "enter")
+        table = table_of(app)
+        assert table.scope == "hn2"
+        assert list(table.order) == ["hn2/201", "hn2/202", "hn2/203", "hn2/204"]
+        assert table.has_focus
+        await pilot.press("escape")
+        assert table.scope is None and len(table.order) == 8
+
+
+async def test_read_only_hides_and_refuses_mutating_actions() -> None:
+    from vztui.ui.commands import VztuiCommands
+    from vztui.ui.widgets.help import help_table
+
+    app = make_app(FakeCluster(standard_snapshots(), read_only=True), read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        main = main_of(app)
+        assert main.check_action("ct_action", ("start",)) is False
+        assert main.check_action("failing", ()) is True
+        invoked: list[str] = []
+
+        async def record(action_id: str, *_args: object, **_kw: object) -> None:
+            invoked.append(action_id)
+
+        assert main.runner is not None
+        main.runner.invoke = record  # type: ignore[method-assign]
+        await pilot.press("s", "D", "x")
+        await pilot.pause()
+        assert invoked == []
+        rows = [str(cell) for cell in help_table(app.keymap, read_only=True).columns[1].cells]
+        assert "Start" not in rows and "Destroy" not in rows and "Failing now" in rows
+        titles = [title for title, _help, _cb in VztuiCommands(main)._entries()]
+        assert not any(title.startswith(("Start", "Stop", "Destroy", "Migrate")) for title in titles)
+        assert any(title.startswith("Failing now") for title in titles)
+        header = main.query_one(HeaderBar).state
+        assert header is not None and header.read_only
+
+
+async def test_action_keys_go_to_the_runner_with_marks_or_the_cursor() -> None:
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=SIZE) as pilot:
+        main = main_of(app)
+        calls: list[tuple[str, list[tuple[str, int]], int]] = []
+
+        async def record(action_id: str, targets: list[tuple[str, int]], *, hidden_marked: int = 0) -> None:
+            calls.append((action_id, list(targets), hidden_marked))
+
+        assert main.runner is not None
+        main.runner.invoke = record  # type: ignore[method-assign]
+        await pilot.press("x")
+        await pilot.pause()
+        assert calls[-1] == ("stop", [("hn1", 101)], 0)
+        await pilot.press("space", "space", "s")
+        await pilot.pause()
+        assert calls[-1] == ("start", [("hn1", 101), ("hn1", 102)], 0)
+
+
+async def test_keymap_remaps_a_binding_and_unknown_ids_are_reported() -> None:
+    app = make_app(FakeCluster(standard_snapshots()), keymap={"mark_toggle": "m,M", "no_such_thing": "z"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = table_of(app)
+        await pilot.press("space")
+        assert not table.marks
+        await pilot.press("M")
+        assert table.marks.keys == {"hn1/101"}
+        assert any("no_such_thing" in str(n.message) for n in app._notifications)
+
+
+async def test_copy_sends_ctid_and_ip_to_the_clipboard() -> None:
+    app = make_app(FakeCluster(standard_snapshots()))
+    copied: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        await pilot.press("c", "C")
+        assert copied == ["101", "10.1.0.101"]
+
+
+async def test_pause_refresh_and_quit_reach_the_engine() -> None:
+    cluster = FakeCluster(standard_snapshots())
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        assert cluster.paused
+        header = main_of(app).query_one(HeaderBar).state
+        assert header is not None and header.paused
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert cluster.refreshed == [None]
+        await pilot.press("q")
+        await pilot.pause()
+    assert cluster.started == 1 and cluster.stopped == 1
+
+
+async def test_failing_view_jump_lifts_a_hiding_filter() -> None:
+    from vztui.ui.screens.failing import FailingScreen
+
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"node:hn2")
+        await pilot.pause(DEBOUNCE + 0.1)
+        await pilot.press("enter", "f")
+        await pilot.pause()
+        assert isinstance(app.screen, FailingScreen)
+        app.screen.dismiss(("hn1", 102))
+        await pilot.pause()
+        table = table_of(app)
+        assert table.cursor_key == "hn1/102"
+        assert table.filter is None
+
+
+async def test_host_text_is_never_markup() -> None:
+    evil = container(301, name="[bold red]x[/]", hostname="\x1b]52;c;aGk=\x07evil", status=CtStatus.RUNNING)
+    snapshots = standard_snapshots()
+    cluster = FakeCluster({**snapshots, "hn2": replace(snapshots["hn2"], containers=MappingProxyType({301: evil}))})
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = table_of(app)
+        assert table.cell_text("hn2/301", "name").startswith("[bold red]")
+        assert "\x1b" not in table.cell_text("hn2/301", "hostname")
+
+
+@pytest.mark.parametrize("size", [(80, 24)])
+async def test_small_terminal_still_shows_table_rows(size: tuple[int, int]) -> None:
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        table = table_of(app)
+        assert table.size.height >= 4
+        assert table.size.width >= 40
+        _ = NOW

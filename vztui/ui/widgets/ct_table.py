@@ -1,0 +1,622 @@
+"""The cluster-wide container table: a Line-API widget that renders only the rows on screen.
+
+Why not ``DataTable``: every ``update_cell`` there bumps one global counter that drops the caches of *all* rows,
+and ``remove_row`` is O(rows), so a 10,000-row table filtered or ticked every 2 s redraws everything. Here each
+delta updates the changed rows' model and forgets only their changed cells; a row's line is rebuilt lazily when
+it is next on screen, and the cursor is a style laid over the cached line, so moving it costs two lines.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from vztui.backend.snapshot import NodeDelta, NodeSnapshot
+from vztui.filters import ContainerFilter
+from vztui.ui.keymap import table_bindings
+from vztui.ui.state.columns import COLUMNS, DEFAULT_COLUMNS, ColumnSpec, format_uptime, sort_key, uptime_of
+from vztui.ui.state.marks import Marks
+from vztui.ui.state.palette import Palette
+from vztui.ui.state.rows import CtRow, row_key, split_key
+
+GUTTER = 2
+"""Mark glyph plus a space before the first column."""
+SEPARATOR = 1
+MARK_GLYPH = "●"
+_ALL = frozenset({"*"})
+"""Pseudo field set meaning "every column is dirty" (a row that just appeared)."""
+
+
+class CtTable(ScrollView, can_focus=True):
+    """Containers of every node, keyed by ``row_key(node, ctid)``; filter, scope, sort, marks and a cursor by key."""
+
+    BINDINGS: ClassVar[list[BindingType]] = table_bindings()
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "ct-table--header",
+        "ct-table--cursor",
+        "ct-table--marked",
+        "ct-table--sorted",
+    }
+
+    class CursorMoved(Message):
+        """The cursor now sits on ``key`` (None: the table shows no rows)."""
+
+        def __init__(self, key: str | None) -> None:
+            super().__init__()
+            self.key = key
+
+    class RowActivated(Message):
+        """Enter (or a double click) on a row."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    class ViewChanged(Message):
+        """Rows shown, marks, sort or filter changed: the status line re-reads ``summary``."""
+
+    def __init__(
+        self,
+        *,
+        columns: Sequence[str] = DEFAULT_COLUMNS,
+        clock: Callable[[], float] = time.time,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._clock = clock
+        self._columns: tuple[ColumnSpec, ...] = tuple(COLUMNS[key] for key in columns if key in COLUMNS)
+        self._offsets: list[int] = []
+        x = GUTTER
+        for column in self._columns:
+            self._offsets.append(x)
+            x += column.width + SEPARATOR
+        self._line_width = x
+        self.palette = Palette()
+        self.marks = Marks()
+        self._rows: dict[str, CtRow] = {}
+        self._cells: dict[str, dict[str, Text]] = {}
+        self._lines: dict[str, Strip] = {}
+        self._header: Strip | None = None
+        self._members: set[str] = set()
+        self._order: list[str] = []
+        self._index: dict[str, int] = {}
+        self._sort_cache: dict[str, Any] = {}
+        self._node_rank: dict[str, int] = {}
+        self._node_span = 64
+        self._flashing: dict[str, set[str]] = {}
+        self._filter: ContainerFilter | None = None
+        self._scope: str | None = None
+        self.sort_column = "ctid"
+        self.sort_reverse = False
+        self.cursor_key: str | None = None
+        self._anchor: str | None = None
+        self._order_dirty = False
+
+    # -- columns and geometry ----------------------------------------------------------------------------------
+
+    @property
+    def columns(self) -> tuple[ColumnSpec, ...]:
+        return self._columns
+
+    def on_mount(self) -> None:
+        self.virtual_size = Size(self._line_width, 1)
+        self.set_interval(60.0, self._age_uptimes)
+
+    def set_palette(self, palette: Palette) -> None:
+        """A new theme: every cached cell and line is stale (rebuilt lazily, on screen only)."""
+        self.palette = palette
+        self._cells.clear()
+        self._lines.clear()
+        self._header = None
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()
+        self._header = None
+
+    # -- the model ---------------------------------------------------------------------------------------------
+
+    def load(self, snapshots: Iterable[NodeSnapshot]) -> None:
+        """Add every container of these snapshots (the rows the table starts with)."""
+        for snapshot in snapshots:
+            self._upsert_all(snapshot)
+        self._finish_batch(force_order=True)
+
+    def apply_delta(self, delta: NodeDelta) -> None:
+        """One node's tick: only its appeared, vanished and changed rows are touched."""
+        snapshot = delta.snapshot
+        node = delta.node
+        touched: dict[str, frozenset[str]] = {}
+        for ctid in delta.vanished:
+            self._remove(row_key(node, ctid))
+        for ctid in delta.appeared:
+            key = self._upsert(snapshot, ctid)
+            if key is not None:
+                touched[key] = _ALL
+        for ctid, fields in delta.changed.items():
+            key = row_key(node, ctid)
+            row = self._rows.get(key)
+            container = snapshot.containers.get(ctid)
+            if row is None or container is None:
+                continue
+            row.container = container
+            row.cpu = snapshot.cpu_percent.get(ctid)
+            started = snapshot.started_at.get(ctid)
+            extra: frozenset[str] = frozenset()
+            if started != row.started_at:
+                row.started_at = started
+                extra = frozenset({"uptime"})
+            touched[key] = touched.get(key, frozenset()) | fields | extra
+        self._flash(node, delta, touched)
+        for key, fields in touched.items():
+            self._touch(key, fields)
+        self._finish_batch()
+
+    def _flash(self, node: str, delta: NodeDelta, touched: dict[str, frozenset[str]]) -> None:
+        """failcnt Δ lasts exactly one tick of the row's node: set for rises now, cleared for last tick's."""
+        rises: dict[str, int] = {}
+        for rise in delta.failcnt_increases:
+            key = row_key(node, rise.ctid)
+            rises[key] = rises.get(key, 0) + rise.increase
+        previous = self._flashing.get(node, set())
+        for key in previous - rises.keys():
+            row = self._rows.get(key)
+            if row is not None and row.fail_delta:
+                row.fail_delta = 0
+                touched[key] = touched.get(key, frozenset()) | {"faildelta"}
+        for key, amount in rises.items():
+            row = self._rows.get(key)
+            if row is not None:
+                row.fail_delta = amount
+                touched[key] = touched.get(key, frozenset()) | {"faildelta"}
+        self._flashing[node] = set(rises)
+
+    def _upsert_all(self, snapshot: NodeSnapshot) -> None:
+        for ctid in snapshot.containers:
+            key = self._upsert(snapshot, ctid)
+            if key is not None:
+                self._touch(key, _ALL)
+
+    def _upsert(self, snapshot: NodeSnapshot, ctid: int) -> str | None:
+        container = snapshot.containers.get(ctid)
+        if container is None:
+            return None
+        key = row_key(snapshot.node, ctid)
+        row = self._rows.get(key)
+        if row is None:
+            row = CtRow(key, snapshot.node, ctid, container)
+            self._rows[key] = row
+        row.container = container
+        row.cpu = snapshot.cpu_percent.get(ctid)
+        row.started_at = snapshot.started_at.get(ctid)
+        return key
+
+    def _remove(self, key: str) -> None:
+        if self._rows.pop(key, None) is None:
+            return
+        self._cells.pop(key, None)
+        self._lines.pop(key, None)
+        self._sort_cache.pop(key, None)
+        if key in self._members:
+            self._members.discard(key)
+            self._order_dirty = True
+        self.marks.unmark([key])
+
+    def _touch(self, key: str, fields: frozenset[str]) -> None:
+        """Forget the cells that depend on ``fields``; re-check the filter and the sort value of this row."""
+        row = self._rows[key]
+        everything = fields is _ALL
+        cells = self._cells.get(key)
+        if cells is not None:
+            if everything:
+                cells.clear()
+            else:
+                for column in self._columns:
+                    if column.depends & fields:
+                        cells.pop(column.key, None)
+        self._lines.pop(key, None)
+        member = self._matches(row)
+        if member != (key in self._members):
+            if member:
+                self._members.add(key)
+            else:
+                self._members.discard(key)
+            self._order_dirty = True
+        if member:
+            spec = COLUMNS[self.sort_column]
+            if everything or spec.depends & fields or key not in self._sort_cache:
+                value = self._sort_key(row, spec)
+                if self._sort_cache.get(key) != value:
+                    self._sort_cache[key] = value
+                    self._order_dirty = True
+        index = self._index.get(key)
+        if index is not None and not self._order_dirty:
+            self._refresh_index(index)
+
+    def _matches(self, row: CtRow) -> bool:
+        if self._scope is not None and row.node != self._scope:
+            return False
+        flt = self._filter
+        return flt is None or flt(row.container, row.node, row.cpu)
+
+    def _rank(self, row: CtRow) -> int:
+        """Tie-breaker: CTID, then node name, ascending (an integer so it can be negated for reverse sorts)."""
+        rank = self._node_rank.get(row.node)
+        if rank is None:
+            names = sorted({*self._node_rank, row.node})
+            self._node_span = max(self._node_span, len(names) + 1)
+            self._node_rank = {name: index for index, name in enumerate(names)}
+            self._sort_cache.clear()
+            self._order_dirty = True
+            rank = self._node_rank[row.node]
+        return row.ctid * self._node_span + rank
+
+    def _sort_key(self, row: CtRow, spec: ColumnSpec) -> tuple[Any, ...]:
+        return sort_key(spec.sort_value(row, self._clock()), self._rank(row), reverse=self.sort_reverse)
+
+    def _finish_batch(self, *, force_order: bool = False) -> None:
+        if force_order or self._order_dirty:
+            self._rebuild_order()
+        self.post_message(self.ViewChanged())
+
+    def _rebuild_order(self) -> None:
+        """Re-sort the shown rows, keeping the cursor's row on the same screen line (the view does not jump)."""
+        self._order_dirty = False
+        previous_index = self._index.get(self.cursor_key) if self.cursor_key is not None else None
+        screen_row = previous_index - int(self.scroll_y) if previous_index is not None else None
+        members = self._members
+        spec = COLUMNS[self.sort_column]
+        cache = self._sort_cache
+        for key in members:
+            if key not in cache:
+                cache[key] = self._sort_key(self._rows[key], spec)
+        # The previous order is nearly sorted already: Timsort makes this close to linear per tick.
+        order = [key for key in self._order if key in members]
+        if len(order) != len(members):
+            seen = set(order)
+            order.extend(key for key in members if key not in seen)
+        order.sort(key=cache.__getitem__, reverse=self.sort_reverse)
+        self._order = order
+        self._index = {key: index for index, key in enumerate(order)}
+        self.virtual_size = Size(self._line_width, len(order) + 1)
+        cursor_moved = False
+        if self.cursor_key not in self._index:
+            fallback = min(previous_index or 0, len(order) - 1)
+            self.cursor_key = order[fallback] if order else None
+            cursor_moved = True
+        if self.cursor_key is not None and screen_row is not None:
+            target = self._index[self.cursor_key] - screen_row
+            self.scroll_to(y=max(0, target), animate=False, immediate=True)
+        self._keep_cursor_visible()
+        self.refresh()
+        if cursor_moved:
+            self.post_message(self.CursorMoved(self.cursor_key))
+
+    # -- filter, scope, sort -----------------------------------------------------------------------------------
+
+    @property
+    def filter(self) -> ContainerFilter | None:
+        return self._filter
+
+    @property
+    def scope(self) -> str | None:
+        return self._scope
+
+    def set_filter(self, flt: ContainerFilter | None) -> None:
+        self._filter = None if flt is None or flt.empty else flt
+        self._recompute_members()
+
+    def set_scope(self, node: str | None) -> None:
+        self._scope = node
+        self._recompute_members()
+
+    def _recompute_members(self) -> None:
+        self._members = {key for key, row in self._rows.items() if self._matches(row)}
+        self._rebuild_order()
+        self.post_message(self.ViewChanged())
+
+    def sort_by(self, column: str, *, reverse: bool | None = None) -> None:
+        if column not in COLUMNS:
+            raise KeyError(column)
+        self.sort_column = column
+        if reverse is not None:
+            self.sort_reverse = reverse
+        self._sort_cache.clear()
+        self._header = None
+        self._rebuild_order()
+        self.post_message(self.ViewChanged())
+
+    # -- queries -----------------------------------------------------------------------------------------------
+
+    @property
+    def order(self) -> Sequence[str]:
+        """Keys of the shown rows, in display order."""
+        return self._order
+
+    @property
+    def total(self) -> int:
+        return len(self._rows)
+
+    def row(self, key: str) -> CtRow | None:
+        return self._rows.get(key)
+
+    def has_row(self, key: str) -> bool:
+        return key in self._rows
+
+    @property
+    def hidden_marked(self) -> int:
+        """Marked rows the filter or scope hides right now (a bulk action still includes them)."""
+        if not self.marks:
+            return 0
+        return sum(1 for key in self.marks.keys if key not in self._index)
+
+    def targets(self) -> list[tuple[str, int]]:
+        """What an action applies to: every marked row (by CTID), else the cursor's row."""
+        if self.marks:
+            keys = sorted(self.marks.keys, key=lambda key: self._rank(self._rows[key]) if key in self._rows else 0)
+            return [split_key(key) for key in keys]
+        if self.cursor_key is None:
+            return []
+        return [split_key(self.cursor_key)]
+
+    def cell_text(self, key: str, column: str) -> str:
+        """The plain text of a cell as shown (tests and copy use it)."""
+        return self._cell(key, COLUMNS[column]).plain
+
+    # -- cursor ------------------------------------------------------------------------------------------------
+
+    @property
+    def cursor_index(self) -> int | None:
+        return self._index.get(self.cursor_key) if self.cursor_key is not None else None
+
+    def move_cursor_to(self, key: str) -> bool:
+        """Put the cursor on ``key`` if it is shown; returns False when the filter or scope hides it."""
+        if key not in self._index:
+            return False
+        self._set_cursor(key)
+        return True
+
+    def _set_cursor(self, key: str | None) -> None:
+        old = self.cursor_key
+        if key == old:
+            return
+        self.cursor_key = key
+        for changed in (old, key):
+            if changed is not None and changed in self._index:
+                self._refresh_index(self._index[changed])
+        self._keep_cursor_visible()
+        self.post_message(self.CursorMoved(key))
+
+    def _move(self, step: int) -> None:
+        if not self._order:
+            return
+        index = self.cursor_index
+        target = 0 if index is None else max(0, min(len(self._order) - 1, index + step))
+        self._set_cursor(self._order[target])
+
+    @property
+    def _page(self) -> int:
+        return max(1, self.size.height - 2)
+
+    def _keep_cursor_visible(self) -> None:
+        index = self.cursor_index
+        if index is None:
+            return
+        rows = max(1, self.size.height - 1)
+        top = int(self.scroll_y)
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + rows:
+            self.scroll_to(y=index - rows + 1, animate=False, immediate=True)
+
+    def action_cursor_up(self) -> None:
+        self._move(-1)
+
+    def action_cursor_down(self) -> None:
+        self._move(1)
+
+    def action_page_up(self) -> None:
+        self._move(-self._page)
+
+    def action_page_down(self) -> None:
+        self._move(self._page)
+
+    def action_first(self) -> None:
+        self._move(-len(self._order))
+
+    def action_last(self) -> None:
+        self._move(len(self._order))
+
+    def action_scroll_columns_left(self) -> None:
+        self.scroll_to(x=max(0, self.scroll_x - 8), animate=False)
+
+    def action_scroll_columns_right(self) -> None:
+        self.scroll_to(x=self.scroll_x + 8, animate=False)
+
+    def action_activate(self) -> None:
+        if self.cursor_key is not None:
+            self.post_message(self.RowActivated(self.cursor_key))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y < 1:
+            return
+        index = int(self.scroll_y) + event.y - 1
+        if 0 <= index < len(self._order):
+            self._set_cursor(self._order[index])
+            if event.chain >= 2:
+                self.post_message(self.RowActivated(self._order[index]))
+
+    # -- marks -------------------------------------------------------------------------------------------------
+
+    def _remark(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._lines.pop(key, None)
+            index = self._index.get(key)
+            if index is not None:
+                self._refresh_index(index)
+        self.post_message(self.ViewChanged())
+
+    def toggle_mark(self) -> None:
+        """Mark or unmark the cursor's row and step down (space, space, space marks a run)."""
+        key = self.cursor_key
+        if key is None:
+            return
+        self.marks.toggle(key)
+        self._anchor = key
+        self._remark([key])
+        self._move(1)
+
+    def mark_range(self) -> None:
+        """Mark every shown row between the last toggled row and the cursor."""
+        key = self.cursor_key
+        if key is None:
+            return
+        anchor = self._anchor if self._anchor in self._index else key
+        low, high = sorted((self._index[anchor], self._index[key]))
+        self._remark(self.marks.mark(self._order[low : high + 1]))
+
+    def mark_all(self) -> None:
+        """Mark every row the filter and scope show."""
+        self._remark(self.marks.mark(self._order))
+
+    def invert_marks(self) -> None:
+        self._remark(self.marks.invert(self._order))
+
+    def clear_marks(self) -> None:
+        self._remark(self.marks.clear())
+
+    # -- rendering ---------------------------------------------------------------------------------------------
+
+    def _refresh_index(self, index: int) -> None:
+        y = index - int(self.scroll_y) + 1
+        if 1 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def _cell(self, key: str, column: ColumnSpec) -> Text:
+        cells = self._cells.get(key)
+        if cells is None:
+            cells = self._cells[key] = {}
+        text = cells.get(column.key)
+        if text is None:
+            text = cells[column.key] = column.render(self._rows[key], self._clock(), self.palette)
+        return text
+
+    def _fit(self, text: Text, column: ColumnSpec) -> Text:
+        width = column.width
+        fitted = text.copy()
+        fitted.no_wrap = True
+        if fitted.cell_len > width:
+            fitted.truncate(width, overflow="ellipsis")
+        gap = width - fitted.cell_len
+        if gap > 0:
+            if column.justify == "right":
+                fitted.pad_left(gap)
+            else:
+                fitted.pad_right(gap)
+        return fitted
+
+    def _line(self, key: str) -> Strip:
+        strip = self._lines.get(key)
+        if strip is not None:
+            return strip
+        base = self.rich_style
+        line = Text(no_wrap=True, end="")
+        if key in self.marks:
+            line.append(MARK_GLYPH, self.get_component_rich_style("ct-table--marked"))
+            line.append(" ")
+        else:
+            line.append("  ")
+        for column in self._columns:
+            line.append_text(self._fit(self._cell(key, column), column))
+            line.append(" ")
+        segments = list(Segment.apply_style(line.render(self.app.console), base))
+        strip = Strip(segments, self._line_width)
+        if key in self.marks:
+            strip = Strip(
+                list(Segment.apply_style(strip, post_style=_background(self, "ct-table--marked"))),
+                self._line_width,
+            )
+        self._lines[key] = strip
+        return strip
+
+    def _header_strip(self) -> Strip:
+        if self._header is not None:
+            return self._header
+        style = self.get_component_rich_style("ct-table--header")
+        sorted_style = self.get_component_rich_style("ct-table--sorted")
+        line = Text("  ", no_wrap=True, end="")
+        for column in self._columns:
+            label = column.label
+            if column.key == self.sort_column:
+                label = f"{label}{'▼' if self.sort_reverse else '▲'}"
+            cell = Text(label, style=sorted_style if column.key == self.sort_column else "")
+            cell.justify = "left"
+            line.append_text(self._fit(cell, column))
+            line.append(" ")
+        segments = list(Segment.apply_style(line.render(self.app.console), self.rich_style + style))
+        self._header = Strip(segments, self._line_width)
+        return self._header
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            strip = self._header_strip()
+            header = base + self.get_component_rich_style("ct-table--header")
+            return strip.crop_extend(scroll_x, scroll_x + width, header)
+        index = scroll_y + y - 1
+        if index >= len(self._order):
+            return Strip.blank(width, base)
+        key = self._order[index]
+        strip = self._line(key)
+        if key == self.cursor_key:
+            cursor = _background(self, "ct-table--cursor")
+            strip = Strip(list(Segment.apply_style(strip, post_style=cursor)), strip.cell_length)
+            return strip.crop_extend(scroll_x, scroll_x + width, base + cursor)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _age_uptimes(self) -> None:
+        """Once a minute: uptime cells already rendered that now read differently are dropped (and redrawn)."""
+        column = COLUMNS["uptime"]
+        if column not in self._columns:
+            return
+        now = self._clock()
+        for key, cells in self._cells.items():
+            text = cells.get("uptime")
+            row = self._rows.get(key)
+            if text is None or row is None:
+                continue
+            if text.plain != format_uptime(uptime_of(row, now)):
+                cells.pop("uptime", None)
+                self._lines.pop(key, None)
+                index = self._index.get(key)
+                if index is not None:
+                    self._refresh_index(index)
+
+    # -- summary -----------------------------------------------------------------------------------------------
+
+    @property
+    def summary(self) -> str:
+        column = COLUMNS[self.sort_column].label
+        return f"{len(self._order)}/{len(self._rows)} CTs · sort {column}{'▼' if self.sort_reverse else '▲'}"
+
+
+def _background(table: CtTable, component: str) -> Style:
+    """Only the background (and boldness) of a component style, laid over cells so their colours survive."""
+    style = table.get_component_rich_style(component)
+    return Style(bgcolor=style.bgcolor, bold=style.bold, reverse=style.reverse)
