@@ -10,7 +10,6 @@ are stopped, one is mounted, one suspended. ``build_cluster(dir, nodes=50, cts=2
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,7 +86,7 @@ def build_cluster(directory: Path, *, nodes: int = 3, cts: int | None = None, se
     if (directory / CLUSTER_FILE).exists():
         raise FileExistsError(f"{directory} already holds a simulated cluster")
     directory.mkdir(parents=True, exist_ok=True)
-    now = time.time()
+    now = SimNode.now()
     cluster = SimCluster(directory=directory, seed=seed)
     next_ctid = FIRST_CTID
     story = cts is None

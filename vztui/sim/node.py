@@ -40,6 +40,9 @@ from vztui.sim.ctlock import CtLock, CtLockedError, acquire
 from vztui.sim.shconf import expand_veid, parse_shell_conf
 from vztui.sim.state import STATE_DIR, CtRuntime, NodeState, SnapshotRecord, StateStore
 
+SIM_NOW_ENV = "VZTUI_SIM_NOW"
+"""Set to epoch seconds to freeze the simulator's clock (see ``SimNode.now``)."""
+
 __all__ = [
     "CtLock",
     "CtLockedError",
@@ -458,7 +461,17 @@ class SimNode:
 
     @staticmethod
     def now() -> float:
-        """Wall-clock time used for every start time and load figure (one place to patch in tests)."""
+        """Wall-clock time used for every start time and load figure (one place to patch in tests).
+
+        ``VZTUI_SIM_NOW`` (epoch seconds) freezes it, in this process and in every tool it spawns, so screenshots
+        and snapshot tests of a simulated cluster are reproducible.
+        """
+        frozen = os.environ.get(SIM_NOW_ENV)
+        if frozen:
+            try:
+                return float(frozen)
+            except ValueError:
+                pass
         return time.time()
 
     def refresh_proc(self, *, force: bool = False) -> None:
