@@ -214,7 +214,8 @@ def test_refresh_is_skipped_while_fresh(fresh_cluster: SimCluster) -> None:
 
 
 def test_parsers_read_the_simulated_proc(demo_cluster: SimCluster) -> None:
-    parsers = pytest.importorskip("vztui.openvz.parsers")
+    from vztui.openvz import parsers
+
     root = demo_cluster.nodes["hn1"]
     SimNode(root).refresh_proc(force=True)
     ubc = parsers.parse_user_beancounters((root / "proc/user_beancounters").read_text())

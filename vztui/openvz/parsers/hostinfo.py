@@ -118,7 +118,7 @@ _DF_CAPACITY = re.compile(r"-|[0-9]+%")
 
 
 def parse_df(text: str) -> list[FsUsage]:
-    """``df -P -k PATH`` → one FsUsage per row, sizes in 1 KiB blocks.
+    """``df -P -k PATH`` → one FsUsage per row (at least one), sizes in 1 KiB blocks.
 
     The header is skipped whatever its language (``Filesystem 1024-blocks Used Available Capacity Mounted on`` in
     the C locale). POSIX output never wraps a row; filesystem and mount point may contain spaces, so a row is
@@ -139,6 +139,8 @@ def parse_df(text: str) -> list[FsUsage]:
                 f"expected 'filesystem size used available capacity mountpoint': {excerpt(line)}", number, source=source
             )
         usages.append(usage)
+    if not usages:
+        raise ParseError("only a header: df printed no filesystem row", source=source)
     return usages
 
 

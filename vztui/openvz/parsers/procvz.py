@@ -119,7 +119,8 @@ def parse_veinfo(text: str) -> dict[int, VeInfo]:
 # -- vzquota ---------------------------------------------------------------------------------------------------
 
 _MAX_DIGITS = len(str(2**64 - 1))
-_QUOTA_ROWS: Final = ("1k-blocks", "inodes")
+_BLOCKS: Final = "1k-blocks"
+_QUOTA_ROWS: Final = (_BLOCKS, "inodes")
 _QUOTA_WIDTH = 15
 """Width of the usage/softlimit/hardlimit columns (``%15Lu``): the kernel prints no space between columns."""
 
@@ -148,8 +149,10 @@ def parse_proc_vzquota(text: str) -> dict[int, QuotaUsage]:
     quotas: dict[int, QuotaUsage] = {}
     pending: int | None = None
     figures: dict[str, DiskUsage] = {}
-    for number, parts in rows[1:]:
-        first = parts[0]
+    for number, words in rows[1:]:
+        first, parts = words[0], words
+        if first.startswith(_BLOCKS) and first[len(_BLOCKS) :].isdigit():
+            first, parts = _BLOCKS, [_BLOCKS, first[len(_BLOCKS) :], *words[1:]]  # a usage of 15+ digits
         if first in _QUOTA_ROWS:
             if pending is None:
                 raise ParseError(f"a {first} row before any '<id>: <path>' line", number, source=source)
@@ -178,12 +181,12 @@ def _finish(
     missing = [name for name in _QUOTA_ROWS if name not in figures]
     if missing:
         raise ParseError(f"quota {ctid}: no {' or '.join(missing)} row", number, source=source)
-    quotas[ctid] = QuotaUsage(ctid, figures["1k-blocks"], figures["inodes"])
+    quotas[ctid] = QuotaUsage(ctid, figures[_BLOCKS], figures["inodes"])
 
 
 def _quota_row(parts: list[str], number: int, source: str, truncated: bool) -> DiskUsage:
     name, values = parts[0], parts[1:]
-    if len(values) < 5 and name == "1k-blocks" and len(values) >= 3:
+    if len(values) < 5 and name == _BLOCKS and len(values) >= 3:
         values = [*_unglue(values[:-2], number, source), *values[-2:]]
     if len(values) != 5:
         what = "the file ends in the middle of a row" if truncated else f"{name}: expected 5 numbers"
