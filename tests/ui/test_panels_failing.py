@@ -130,3 +130,22 @@ async def test_nothing_failing_says_so_and_stale_nodes_are_named() -> None:
         assert "No failcnt rose" in str(app.screen.query_one("#failing-detail", Static).render())
         await pilot.press("enter")
         assert app.results == []
+
+
+async def test_i_and_n_open_the_ct_and_node_detail_of_the_highlighted_row() -> None:
+    from vztui.ui.screens.ct_detail import CtDetailScreen
+    from vztui.ui.screens.node_detail import NodeDetailScreen
+
+    cluster, log = failing_cluster()
+    app = FailingApp(cluster, log)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("down", "i")
+        await pilot.pause()
+        assert isinstance(app.screen, CtDetailScreen) and app.screen.target == ("hn2", 201)
+        await pilot.press("escape", "n")
+        await pilot.pause()
+        assert isinstance(app.screen, NodeDetailScreen) and app.screen.node == "hn2"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, FailingScreen) and app.results == []

@@ -79,6 +79,8 @@ class FailingScreen(Screen[tuple[str, int] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back", id="failing.close"),
         Binding("enter", "jump", "Go to CT", id="failing.jump"),
+        Binding("i", "ct_detail", "CT detail", id="failing.ct_detail"),
+        Binding("n", "node_detail", "Node detail", id="failing.node_detail"),
     ]
 
     def __init__(
@@ -345,6 +347,20 @@ class FailingScreen(Screen[tuple[str, int] | None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_ct_detail(self) -> None:
+        from vztui.ui.screens.ct_detail import CtDetailScreen
+
+        entry = self._highlighted()
+        if entry is not None:
+            self.app.push_screen(CtDetailScreen(self._cluster, entry.node, entry.ctid))
+
+    def action_node_detail(self) -> None:
+        from vztui.ui.screens.node_detail import NodeDetailScreen
+
+        entry = self._highlighted()
+        if entry is not None:
+            self.app.push_screen(NodeDetailScreen(self._cluster, entry.node))
 
 
 def _container(snapshots: Mapping[str, NodeSnapshot], entry: FailingEntry) -> Container | None:
