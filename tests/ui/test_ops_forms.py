@@ -117,7 +117,9 @@ async def test_set_form_previews_live_and_returns_the_changes() -> None:
     async with app.run_test(size=(140, 45)) as pilot:
         screen = app.screen
         await pilot.pause()
-        assert screen.query_one("#hostname", Input).placeholder == "web1.example.com"
+        assert screen.query_one("#hostname", Input).placeholder == "now web1.example.com"
+        assert screen.query_one("#ram", Input).placeholder == "now 1G"
+        assert screen.query_one("#diskspace", Input).placeholder == "now 2G:2306867"
         screen.query_one("#cpus", Input).value = "9"
         await pilot.pause()
         assert "cpus" in str(screen.query_one("#line", Static).render())

@@ -166,10 +166,11 @@ def plan_create(
         host_cpus=host_cpus,
     )
     requests = action_requests(spec, request.node, request.ctid, steps)
+    title = f"Create CT {request.ctid} on {request.node} ({request.preset.name}, {len(requests)} steps)"
     if info is None or request.preset.sample_name not in info.samples:
         requests.insert(0, write_sample_request(request.node, request.ctid, request.preset, root_prefix))
+        title += f", writing the missing {request.preset.sample_filename} first"
     target = TargetPlan(request.node, request.ctid, tuple(requests))
-    title = f"Create CT {request.ctid} on {request.node} ({request.preset.name}, {len(requests)} steps)"
     return ActionPlan(spec, (target,), protected=protected, title=title)
 
 

@@ -22,7 +22,8 @@ from vztui.openvz.commands import display, vzctl_set
 from vztui.openvz.conf import apply_set, config_diff
 from vztui.openvz.errors import ValidationError
 from vztui.openvz.models import CtConfig
-from vztui.openvz.validate import SetChanges, validate_form
+from vztui.openvz.units import PAGE_SIZE
+from vztui.openvz.validate import SetChanges, format_bytes, format_kib, validate_form
 from vztui.ui.backend_api import ClusterApi
 from vztui.ui.state.text import clean
 
@@ -83,6 +84,18 @@ def preview(values: Mapping[str, str], ctid: int, conf_text: str | None, *, host
     return SetPreview(changes, line, diff)
 
 
+def current_value(field: str, raw: str) -> str:
+    """A config value in the form's own units, for the placeholder: PHYSPAGES ``0:262144`` reads ``1G``."""
+    parts = raw.split(":")
+    if not all(part.isdigit() for part in parts):
+        return raw
+    if field in ("ram", "swap"):
+        return format_bytes(int(parts[-1]) * PAGE_SIZE)
+    if field == "diskspace":
+        return ":".join(format_kib(int(part)) for part in parts)
+    return raw
+
+
 class SetFormScreen(ModalScreen[SetFormResult | None]):
     """Dismisses with the validated changes, or None on cancel. ``targets`` > 1: the same line runs on each."""
 
@@ -141,7 +154,7 @@ class SetFormScreen(ModalScreen[SetFormResult | None]):
         for field, _, key in FIELDS:
             value = config.get(key)
             if value and field != "ipadd":
-                self.query_one(f"#{field}", Input).placeholder = clean(value)
+                self.query_one(f"#{field}", Input).placeholder = f"now {clean(current_value(field, value))}"
 
     def values(self) -> dict[str, str]:
         values = {field: self.query_one(f"#{field}", Input).value for field, _, _ in FIELDS}

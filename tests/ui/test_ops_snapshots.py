@@ -1,0 +1,62 @@
+"""SVG snapshots of every operations dialog, over fixed hand-made data (update with ``--snapshot-update``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Input
+
+from tests.ui.ops_support import CONF_101, Host, StaticCluster, ct, info, snap
+from vztui.openvz.actions import ACTIONS
+from vztui.openvz.presets import ISPBASIC
+from vztui.ui.action_plan import plan_action
+from vztui.ui.screens.confirm import ConfirmScreen
+from vztui.ui.screens.create import CreateRequest, CreateScreen, plan_create
+from vztui.ui.screens.exec_prompt import ExecPromptScreen
+from vztui.ui.screens.setform import SetFormScreen
+
+SNAPSHOTS = {
+    "hn1": snap("hn1", ct(101, ips=["10.0.0.11"]), ct(102, "stopped"), ct(103), ct(104, "suspended")),
+    "hn2": snap("hn2", ct(201), ct(202, "stopped")),
+}
+INFOS = {"hn1": info(), "hn2": info(samples=["ispbasic"])}
+SIZE = (110, 36)
+
+
+def test_bulk_restart_confirmation(snap_compare: Any) -> None:
+    targets = [("hn1", 101), ("hn1", 102), ("hn1", 103), ("hn1", 104), ("hn2", 201), ("hn2", 202)]
+    plan = plan_action(ACTIONS["restart"], targets, SNAPSHOTS, hidden_marked=2)
+    assert snap_compare(Host(lambda: ConfirmScreen(plan)), terminal_size=SIZE)
+
+
+def test_destroy_confirmation_asks_for_the_ctid(snap_compare: Any) -> None:
+    plan = plan_action(ACTIONS["destroy"], [("hn1", 101), ("hn1", 102)], SNAPSHOTS)
+    assert snap_compare(Host(lambda: ConfirmScreen(plan)), terminal_size=SIZE)
+
+
+def test_create_confirmation_lists_every_step(snap_compare: Any) -> None:
+    request = CreateRequest("hn1", 205, "centos-6-x86_64", "ploop", ISPBASIC, "new.example.com", ("10.0.0.60",))
+    plan = plan_create(request, INFOS["hn1"], root_prefix="")
+    assert snap_compare(Host(lambda: ConfirmScreen(plan)), terminal_size=(110, 60))
+
+
+def test_create_form(snap_compare: Any) -> None:
+    cluster = StaticCluster(SNAPSHOTS, INFOS)
+    assert snap_compare(Host(lambda: CreateScreen(cluster, "hn1", {"ispbasic": ISPBASIC})), terminal_size=(90, 36))  # type: ignore[arg-type]
+
+
+def test_set_form_preview(snap_compare: Any) -> None:
+    cluster = StaticCluster(SNAPSHOTS, INFOS, {"/etc/vz/conf/101.conf": CONF_101})
+
+    async def fill(pilot: Any) -> None:
+        await pilot.pause()
+        pilot.app.screen.query_one("#ram", Input).value = "2G"
+        pilot.app.screen.query_one("#hostname", Input).value = "web2.example.com"
+        await pilot.pause()
+
+    app = Host(lambda: SetFormScreen(cluster, "hn1", 101, host_cpus=4))  # type: ignore[arg-type]
+    assert snap_compare(app, terminal_size=(140, 40), run_before=fill)
+
+
+def test_exec_prompt(snap_compare: Any) -> None:
+    assert snap_compare(Host(lambda: ExecPromptScreen([("hn1", 101), ("hn1", 103)])), terminal_size=(90, 20))
