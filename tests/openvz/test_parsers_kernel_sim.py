@@ -29,7 +29,7 @@ class Rendered:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    cluster = build_cluster(tmp_path_factory.mktemp("kernel-parsers") / "cluster", nodes=1, cts=6, seed=11)
+    cluster = build_cluster(tmp_path_factory.mktemp("kernel-parsers") / "cluster", nodes=1, cts=6, seed=1)
     node = SimNode(cluster.nodes["hn1"])
     t = SimNode.now()
     fig, state, configs = refresh.compute(node, t)
