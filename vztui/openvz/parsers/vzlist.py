@@ -68,13 +68,27 @@ _DISK_KEYS = ("usage", "softlimit", "hardlimit")
 
 # One field per line, exactly as vzlist writes it (REFERENCE §3.4): 4 spaces, "name": value, a comma unless last.
 # The closing quote is the last one on the line before the optional comma, so an unescaped value is recovered
-# exactly (a value cannot contain a newline: vzctl's config files are read line by line).
+# exactly (a value cannot contain a newline: vzctl's config files are read line by line). Only lines whose value
+# JSON would mis-read are matched (a quote, a backslash or a control character inside), so the re-quoting cost
+# follows the number of odd values, not the number of containers.
+_ODD = r'"\\\x00-\x09\x0b-\x1f'
+"""Inside a regex character class: a quote, a backslash or a C0 control character other than the newline."""
 _STRING_LINE = re.compile(
-    r'^(?P<head>    "(?:' + "|".join(sorted(STRING_FIELDS)) + r')": )"(?P<value>.*)"(?P<comma>,?)$',
+    r'^(?P<head>    "(?:'
+    + "|".join(sorted(STRING_FIELDS))
+    + r')": )"(?P<value>[^\n]*['
+    + _ODD
+    + r'][^\n]*)"(?P<comma>,?)$',
     re.MULTILINE,
 )
 _LIST_LINE = re.compile(
-    r'^(?P<head>    "(?:' + "|".join(sorted(LIST_FIELDS)) + r')": )\[(?P<value>.*)\](?P<comma>,?)$',
+    r'^(?P<head>    "(?:'
+    + "|".join(sorted(LIST_FIELDS))
+    + r')": )\[(?!(?:"[^\n'
+    + _ODD
+    + r']*"(?:, "[^\n'
+    + _ODD
+    + r']*")*)?\],?$)(?P<value>.*)\](?P<comma>,?)$',
     re.MULTILINE,
 )
 # A string or list line whose value is not plain (holds a quote), where ``json.loads`` could mis-read the line or
