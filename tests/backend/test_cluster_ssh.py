@@ -69,9 +69,17 @@ async def test_polls_three_nodes_over_ssh_with_one_round_trip_per_tick(
 
         before = {name: polls(name) for name in roots}
         await wait_for(lambda: all(polls(name) >= before[name] + 3 for name in roots), within=30)
+        cluster.set_paused(True)
+        await cluster.refresh()  # no poll in flight from here on: every session has been logged by sshd
         for transport in transports.values():
             assert all(kind == "run" for kind, _ in transport.calls), "a tick is one run(), nothing else"
             assert len(transport.calls) == polls(transport.node) + 1, "plus the one static read at connect"
+        ticks = {name: sum(1 for d in recorder.deltas if d.node == name) for name in roots}
+        for name, server in sshds.items():
+            # What the server saw, independent of anything vztui counts: one login, then one command per tick.
+            assert server.log.count("Accepted publickey for ") == 1, server.log
+            assert server.log.count("Starting session: command for ") == ticks[name] + 1, (ticks[name], server.log)
+        cluster.set_paused(False)
 
         op = await cluster.submit(OpRequest("hn2", ("vzctl", "stop", "101"), "stop", ctids=(101,)))
         await wait_finished([op])
