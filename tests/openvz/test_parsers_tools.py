@@ -532,3 +532,24 @@ def test_vzquota_over_limit_and_grace() -> None:
     with pytest.raises(ParseError) as caught:
         parse_vzquota_stat(text.replace("     inodes", "     bogus"))
     assert caught.value.line == 3
+
+
+def test_snapshot_list_columns_follow_the_header_and_bad_rows_fail() -> None:
+    base, top = "{11111111-2222-3333-4444-555555555555}", "{aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee}"
+    text = (
+        "Warning: banner\n"
+        f"{'UUID':<38} {'DATE':<24} {'C':<1} DESC\n"
+        f"{base:<38} {'2026-12-05T10:00:00+0000':<24}   first, with spaces\n"
+        f"{top:<38} {'2026-12-05T11:00:00+0000':<24} * \n"
+    )
+    first, second = parse_snapshot_list(text)
+    assert (first.uuid, first.date, first.current, first.description) == (
+        base,
+        "2026-12-05T10:00:00+0000",
+        False,
+        "first, with spaces",
+    )
+    assert (second.uuid, second.current, second.description, second.parent_uuid) == (top, True, "", "")
+    with pytest.raises(ParseError) as caught:
+        parse_snapshot_list(text + "not a snapshot row at all\n")
+    assert caught.value.line == 5

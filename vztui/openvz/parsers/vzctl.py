@@ -80,39 +80,53 @@ def parse_snapshot_list(text: str) -> list[PloopSnapshot]:
     """``vzctl snapshot-list CTID [-H] [-o fields]`` → snapshots in the order listed.
 
     Columns are fixed width and joined by one space, the last one unpadded (REFERENCE §2.9), and values may be
-    empty (the base snapshot has no parent) or hold spaces (date, name), so rows are cut by position. The header
-    names the columns; lines before it are skipped. Without a header (``-H``) the default columns
-    ``PARENT_UUID C UUID DATE NAME`` are assumed. Only a header shows no snapshot.
+    empty (the base snapshot has no parent) or hold spaces (date, name), so rows are cut by position: where the
+    header's words start (the header is padded with the same widths), or, without a header (``-H``), by vzctl's
+    widths for the default columns ``PARENT_UUID C UUID DATE NAME``. Lines before the header are skipped. Only a
+    header means no snapshots.
     """
     lines = text.split("\n")
     columns: tuple[str, ...] = _DEFAULT_HEADER
+    starts = _default_starts(columns)
     first = 0
     for index, line in enumerate(lines):
         words = tuple(line.split())
         if words and all(word in _SNAPSHOT_COLUMNS for word in words) and ("UUID" in words or "NAME" in words):
-            columns, first = words, index + 1
+            columns, starts, first = words, _header_starts(line, words), index + 1
             break
     if "UUID" not in columns:
         raise ParseError("snapshot-list without a UUID column cannot be read", first, source="vzctl snapshot-list")
     snapshots: list[PloopSnapshot] = []
     for index in range(first, len(lines)):
-        line = lines[index].rstrip("\n\r")
+        line = lines[index].rstrip("\r")
         if not line.strip():
             continue
-        snapshots.append(_snapshot_row(line, columns, index + 1))
+        snapshots.append(_snapshot_row(line, columns, starts, index + 1))
     return snapshots
 
 
-def _snapshot_row(line: str, columns: tuple[str, ...], number: int) -> PloopSnapshot:
-    cells: dict[str, str] = {}
+def _default_starts(columns: tuple[str, ...]) -> list[int]:
+    starts = [0]
+    for column in columns[:-1]:
+        starts.append(starts[-1] + _SNAPSHOT_COLUMNS[column][1] + 1)
+    return starts
+
+
+def _header_starts(header: str, words: tuple[str, ...]) -> list[int]:
+    starts: list[int] = []
     position = 0
+    for word in words:
+        position = header.index(word, position)
+        starts.append(position)
+        position += len(word)
+    return starts
+
+
+def _snapshot_row(line: str, columns: tuple[str, ...], starts: list[int], number: int) -> PloopSnapshot:
+    cells: dict[str, str] = {}
     for column_index, column in enumerate(columns):
-        key, width = _SNAPSHOT_COLUMNS[column]
-        if column_index == len(columns) - 1:
-            cells[key] = line[position:].strip()
-            break
-        cells[key] = line[position : position + width].strip()
-        position += width + 1
+        end = starts[column_index + 1] if column_index + 1 < len(columns) else len(line)
+        cells[_SNAPSHOT_COLUMNS[column][0]] = line[starts[column_index] : end].strip()
     uuid = cells.get("uuid", "")
     if not _looks_like_uuid(uuid):
         raise ParseError(f"not a snapshot row (UUID {uuid!r}): {line!r}", number, source="vzctl snapshot-list")
