@@ -19,12 +19,14 @@ from vztui.backend.operation import OpState
 from vztui.backend.plans import write_sample_argv
 from vztui.backend.transports import LocalTransport
 from vztui.openvz.actions import ACTIONS
+from vztui.openvz.conf import apply_set, config_diff
 from vztui.openvz.presets import ISPBASIC, create_plan_argvs
 from vztui.sim.cluster import build_cluster
 from vztui.ui.operations import IMPLEMENTED, ActionRunner
 from vztui.ui.screens.confirm import ConfirmScreen
 from vztui.ui.screens.create import CreateScreen
 from vztui.ui.screens.exec_prompt import ExecPromptScreen
+from vztui.ui.screens.setform import SetFormScreen
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +102,7 @@ async def _confirm(pilot: Any, app: RunnerHost, *, typed: str | None = None) -> 
         screen.query_one("#typed", Input).value = typed
         await pilot.pause()
     screen.query_one("#run", Button).press()
-    await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="the confirmation to close")
+    await until(pilot, lambda: app.screen is not screen, what="the confirmation to close")
     return commands
 
 
@@ -277,3 +279,74 @@ async def test_enter_hands_the_terminal_to_vzctl_enter(
             assert calls == [("vzctl", "enter", "101")]
             await until(pilot, lambda: any("exit 3" in message for _, message in app.notes))
             assert cluster.operations() == []
+
+
+async def test_set_changes_the_config_exactly_as_previewed(tmp_path: Path, sim: dict[str, Path]) -> None:
+    conf = sim["hn1"] / "etc/vz/conf/101.conf"
+    before = conf.read_text()
+    async with started(sim, tmp_path / "journal") as cluster:
+        app = RunnerHost(cluster)
+        async with app.run_test(size=(140, 45)) as pilot:
+            assert app.runner is not None
+            await app.runner.invoke("set", [("hn1", 101)])
+            await until(pilot, lambda: isinstance(app.screen, SetFormScreen) and app.screen.query("#submit"))
+            form = app.screen
+            assert isinstance(form, SetFormScreen)
+            await until(pilot, lambda: form.conf_text is not None, what="the current config")
+            form.query_one("#ram", Input).value = "768M"
+            form.query_one("#hostname", Input).value = "renamed.example.com"
+            await pilot.pause()
+            predicted = form.current
+            assert predicted.changes is not None
+            form.query_one("#submit", Button).press()
+            commands = await _confirm(pilot, app)
+            assert commands == "hn1: vzctl set 101 --hostname renamed.example.com --ram 768M --save"
+            await until(pilot, lambda: app.runner is not None and app.runner.finished, within=30)
+            assert [r.state for r in app.runner.finished[-1].results()] == ["succeeded"]
+    after = conf.read_text()
+    host_cpus = 8
+    expected = apply_set(before, predicted.changes.to_request(ctid=101), host_cpus=host_cpus, ctid=101)
+    assert after == expected
+    assert tuple(config_diff(before, after, old_name="101.conf", new_name="101.conf after set")) == predicted.diff
+
+
+async def test_a_stop_that_times_out_offers_stop_fast(tmp_path: Path, sim: dict[str, Path]) -> None:
+    stubborn = tmp_path / "stubborn"
+    stubborn.mkdir()
+    wrapper = stubborn / "vzctl"
+    real = sim["hn1"] / "bin" / "vzctl"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = stop ] && [ "$3" != --fast ]; then\n'
+        '  echo "Unable to stop container: operation timed out" >&2; exit 33\n'
+        "fi\n"
+        f'exec "{real}" "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    specs = [
+        NodeSpec(
+            spec.name,
+            host=spec.host,
+            transport=spec.transport,
+            root_prefix=spec.root_prefix,
+            path=f"{stubborn}:{spec.path}" if spec.name == "hn1" else spec.path,
+            refresh=30.0,
+        )
+        for spec in _specs(sim)
+    ]
+    cluster = Cluster(specs, journal_dir=str(tmp_path / "journal"))
+    await cluster.start()
+    try:
+        await cluster.refresh()
+        app = RunnerHost(cluster)
+        async with app.run_test(size=(110, 40)) as pilot:
+            results = await _run(pilot, app, "stop", [("hn1", 101)])
+            assert [(r.state, r.exit_code) for r in results] == [("failed", 33)]
+            commands = await _confirm(pilot, app)
+            assert commands == "hn1: vzctl stop 101 --fast"
+            await until(pilot, lambda: app.runner is not None and len(app.runner.finished) == 2, within=30)
+            assert [r.state for r in app.runner.finished[-1].results()] == ["succeeded"]
+            await cluster.refresh("hn1")
+            assert _status(cluster, "hn1", 101) == "stopped"
+    finally:
+        await cluster.stop()
