@@ -553,3 +553,11 @@ def test_snapshot_list_columns_follow_the_header_and_bad_rows_fail() -> None:
     with pytest.raises(ParseError) as caught:
         parse_snapshot_list(text + "not a snapshot row at all\n")
     assert caught.value.line == 5
+
+
+def test_vzlist_json_error_names_the_line_of_the_bad_container() -> None:
+    good = '\n  {\n    "ctid": 101,\n    "cpus": 2\n  }'
+    bad = '\n  {\n    "ctid": 102,\n    "onboot": "yes"\n  }'
+    with pytest.raises(ParseError) as caught:
+        parse_vzlist_json("banner\n[" + good + "," + bad + "\n]\n")
+    assert caught.value.line == 7 and "container #2: onboot" in caught.value.message

@@ -91,11 +91,9 @@ _LIST_LINE = re.compile(
     + r']*")*)?\],?$)(?P<value>.*)\](?P<comma>,?)$',
     re.MULTILINE,
 )
-# A string or list line whose value is not plain (holds a quote), where ``json.loads`` could mis-read the line or
-# even succeed with the wrong meaning (a description ``x", "hostname": "y`` is valid JSON); such text always takes
-# the re-quoting path.
-# Any string value is checked (only string values follow ``": "``), which also sends JSON in another layout
-# with several values on a line to the re-quoting path; that path then leaves it as it is.
+# A string or list value with an extra quote, which ``json`` could mis-read or even read as valid JSON with another
+# meaning (a description ``x", "hostname": "y``); text holding one always takes the re-quoting path. Only string
+# values follow ``": "``; JSON in another layout (several values on a line) also lands there and is left as it is.
 _SUSPECT_LINE = re.compile(r'": (?:"[^"\n]*"(?!,?$)|\[(?!(?:"[^"\n]*"(?:, "[^"\n]*")*)?\],?$))', re.MULTILINE)
 _ARRAY_START = re.compile(r"\[[ \t]*(?:\]|\{|$)")
 _DECODER = json.JSONDecoder()
@@ -109,8 +107,8 @@ def parse_vzlist_json(text: str) -> list[Container]:
     newline; ``x", "hostname": "y`` would set another field). Fast path: when the text holds no backslash and no
     string or list line carries an extra quote, ``json`` decodes it as it is. Otherwise every string and list
     field line is re-quoted from vzlist's fixed layout (one field per line, the value up to the last quote before
-    the line's optional comma) and the result is decoded. Lines before the array (banners,
-    warnings) and after it are ignored. Any field may be missing (``-o`` picks them); ``smart_name`` may be a
+    the line's optional comma) and the result is decoded. Lines before the array (banners, warnings) and after it
+    are ignored. Any field may be missing (``-o`` picks them); ``smart_name`` may be a
     string or an integer; ``[]`` and ``[\\n]`` mean no CTs.
     """
     start, offset = _array_start(text)
@@ -186,17 +184,13 @@ def _requote_list(match: re.Match[str]) -> str:
 
 
 def _line_of_object(text: str, offset: int, index: int) -> int:
-    """Best-effort 1-based line of the index-th CT object (for error messages only)."""
+    """1-based line of the index-th CT object in vzlist's layout (each opens on a ``  {`` line), for messages."""
     position = offset
     for _ in range(index + 1):
-        found = text.find("{", position)
-        if found < 0:
-            return 0
-        position = text.find("\n  {", found + 1)
+        position = text.find("\n  {", position + 1)
         if position < 0:
-            position = found
-            break
-    return text.count("\n", 0, position) + 1
+            return text.count("\n", 0, offset) + 1
+    return text.count("\n", 0, position) + 2
 
 
 class _FieldError(Exception):
