@@ -30,6 +30,11 @@ CSS_FILE = Path(__file__).with_suffix(".tcss")
 FLASH_SECONDS = 2.0
 """How long a row stays highlighted after its failcnt rose."""
 TREND_WIDTH = 10
+TREND_NOISE = 0.05
+"""Sparklines scale to at least this share of the limit, so jitter of a few pages does not look like a spike."""
+SHORT_HEIGHT = 14
+"""Below this height the quota lines give their room to the table; below TINY_HEIGHT the CPU line does too."""
+TINY_HEIGHT = 9
 BAR_WIDTH = 6
 COUNTER_MEMORY = 256
 """Rise counters are kept for this many (node, CTID) pairs, so moving away and back keeps the count."""
@@ -60,6 +65,11 @@ def _resource_order(name: str) -> tuple[int, str]:
 
 def _right(value: str, style: str = "") -> Text:
     return Text(value, style=style, no_wrap=True, justify="right")
+
+
+def _human(value: int, unit: Unit) -> str:
+    """``human_value`` except that zero is ``0`` (not ``0B``): VSwap's barrier 0 means "not used", not a size."""
+    return "0" if value == 0 else human_value(value, unit)
 
 
 def _disk_bound(usage: DiskUsage) -> int | None:
@@ -94,6 +104,11 @@ class BeancounterPanel(Widget):
         yield table
         yield Static(id="bc-cpu")
         yield Static(id="bc-quota")
+
+    def on_resize(self) -> None:
+        height = self.size.height
+        self.set_class(height < SHORT_HEIGHT, "-short")
+        self.set_class(height < TINY_HEIGHT, "-tiny")
 
     def on_mount(self) -> None:
         self._palette = palette_of(self.app)
@@ -294,14 +309,20 @@ class BeancounterPanel(Widget):
             failcnt.append(f" ▲{count}", style=palette.error)
         return (
             resource,
-            _right(human_value(bc.held, unit), palette.ratio_style(ratio)),
+            _right(_human(bc.held, unit), palette.ratio_style(ratio)),
             Text(" ").append_text(gauge(ratio, BAR_WIDTH, palette)),
-            _right(human_value(bc.barrier, unit)),
-            _right(human_value(bc.limit, unit)),
+            _right(_human(bc.barrier, unit)),
+            _right(_human(bc.limit, unit)),
             failcnt,
-            _right(human_value(bc.maxheld, unit), palette.muted),
-            Text(" ").append_text(sparkline(self._history(bc.resource), TREND_WIDTH, palette.accent)),
+            _right(_human(bc.maxheld, unit), palette.muted),
+            Text(" ").append_text(self._trend(bc)),
         )
+
+    def _trend(self, bc: Beancounter) -> Text:
+        """Held values over time; changes under TREND_NOISE of the limit (or of the level) stay low."""
+        values = self._history(bc.resource)
+        scale = bc.effective_limit or (max(values) if values else 0)
+        return sparkline(values, TREND_WIDTH, self._palette.accent, min_span=scale * TREND_NOISE)
 
     def _render_cpu(self, snapshot: NodeSnapshot, container: Container) -> None:
         palette = self._palette
