@@ -181,3 +181,25 @@ async def test_no_container_and_vanished_container() -> None:
         assert "no longer on hn1" in str(panel.query_one("#bc-title").render())
         assert panel.query_one(DataTable).row_count == 0
         assert panel.target is None
+
+
+async def test_unchanged_data_repaints_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vztui.ui.widgets.quiet_static import QuietStatic
+
+    app = PanelApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(BeancounterPanel)
+        panel.show(_snap(), 101, [], _no_history)
+        await pilot.pause()
+        updates: list[str | None] = []
+        original = QuietStatic.update
+
+        def spy(self: QuietStatic, *args: object, **kwargs: object) -> None:
+            updates.append(self.id)
+            original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(QuietStatic, "update", spy)
+        panel.show(_snap(), 101, [], _no_history)
+        assert updates == []
+        panel.show(snapshot("hn1", [container(101, name="web")], cpu={101: 99.0}), 101, [], _no_history)
+        assert updates == ["bc-cpu"]

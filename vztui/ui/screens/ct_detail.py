@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from vztui.backend.cluster import CommandFailedError
 from vztui.backend.operation import Operation, ReadOnlyError
@@ -29,6 +29,7 @@ from vztui.ui.state.palette import Palette
 from vztui.ui.state.text import clean
 from vztui.ui.widgets.beancounters import quota_text
 from vztui.ui.widgets.gauge import palette_of
+from vztui.ui.widgets.quiet_static import QuietStatic
 
 REFRESH_DELAY = 0.5
 LABEL_WIDTH = 11
@@ -120,16 +121,16 @@ class CtDetailScreen(Screen[None]):
         return None if self._snapshots is None else list(self._snapshots)
 
     def compose(self) -> ComposeResult:
-        yield Static(id="ct-title")
+        yield QuietStatic(id="ct-title")
         with TabbedContent(id="ct-tabs"):
             with TabPane("Overview", id="tab-overview"), VerticalScroll():
-                yield Static(id="ct-overview", classes="section")
-                yield Static(id="ct-quota", classes="section")
+                yield QuietStatic(id="ct-overview", classes="section")
+                yield QuietStatic(id="ct-quota", classes="section")
             with TabPane("Config", id="tab-config"), VerticalScroll():
-                yield Static(id="ct-config-path")
-                yield Static(id="ct-config")
+                yield QuietStatic(id="ct-config-path")
+                yield QuietStatic(id="ct-config")
             with TabPane("Snapshots", id="tab-snapshots"):
-                yield Static(id="ct-snapshots-status")
+                yield QuietStatic(id="ct-snapshots-status")
                 yield DataTable(id="ct-snapshots", cursor_type="row")
         yield Footer()
 
@@ -138,7 +139,7 @@ class CtDetailScreen(Screen[None]):
         table: DataTable[Text] = self.query_one("#ct-snapshots", DataTable)
         for key, label, width in SNAPSHOT_COLUMNS:
             table.add_column(label, key=key, width=width)
-        self.query_one("#ct-config-path", Static).update(
+        self.query_one("#ct-config-path", QuietStatic).show(
             Text(f"/etc/vz/conf/{self._ctid}.conf on {clean(self._node)}", style=self._palette.muted)
         )
         self._unsubscribe = self._cluster.subscribe(_Listener(self))
@@ -175,17 +176,17 @@ class CtDetailScreen(Screen[None]):
             title.append(f" · {container.status.value}")
         if snapshot is not None and snapshot.health is not NodeHealth.UP:
             title.append(f" · node {snapshot.health.value}: values may be old", style=palette.warning)
-        self.query_one("#ct-title", Static).update(title)
-        overview = self.query_one("#ct-overview", Static)
-        quota = self.query_one("#ct-quota", Static)
+        self.query_one("#ct-title", QuietStatic).show(title)
+        overview = self.query_one("#ct-overview", QuietStatic)
+        quota = self.query_one("#ct-quota", QuietStatic)
         if snapshot is None or container is None:
-            overview.update(Text(f"CT {self._ctid} is not on {self._node} (any more)", style=palette.error))
-            quota.update("")
+            overview.show(Text(f"CT {self._ctid} is not on {self._node} (any more)", style=palette.error))
+            quota.show(Text())
             return
-        overview.update(self._overview(snapshot, container))
+        overview.show(self._overview(snapshot, container))
         heading = Text("Disk quota\n", style=f"bold {palette.accent}")
         heading.append_text(quota_text(snapshot.quota.get(self._ctid), container, palette))
-        quota.update(heading)
+        quota.show(heading)
 
     def _overview(self, snapshot: NodeSnapshot, container: Container) -> Text:
         palette = self._palette
@@ -256,35 +257,35 @@ class CtDetailScreen(Screen[None]):
 
     @work(group="ct-config", exclusive=True)
     async def _load_config(self) -> None:
-        target = self.query_one("#ct-config", Static)
-        target.update(Text("reading…", style=self._palette.muted))
+        target = self.query_one("#ct-config", QuietStatic)
+        target.show(Text("reading…", style=self._palette.muted))
         try:
             config = await self._cluster.read_ct_config(self._node, self._ctid)
         except READ_ERRORS as error:
             self._config = None
-            target.update(Text(f"Could not read the config: {error}", style=self._palette.error))
+            target.show(Text(f"Could not read the config: {error}", style=self._palette.error))
             return
         self._config = config
-        target.update(config_text(config, self._palette))
+        target.show(config_text(config, self._palette))
         self.render_overview()
 
     @work(group="ct-snapshots", exclusive=True)
     async def _load_snapshots(self) -> None:
-        status = self.query_one("#ct-snapshots-status", Static)
+        status = self.query_one("#ct-snapshots-status", QuietStatic)
         table: DataTable[Text] = self.query_one("#ct-snapshots", DataTable)
         _snapshot, container = self._container()
         if container is not None and container.layout is not Layout.PLOOP:
             self._snapshots = None
             table.display = False
-            status.update(Text(f"Snapshots need the ploop layout; CT {self._ctid} uses {container.layout.value}."))
+            status.show(Text(f"Snapshots need the ploop layout; CT {self._ctid} uses {container.layout.value}."))
             return
-        status.update(Text("listing snapshots…", style=self._palette.muted))
+        status.show(Text("listing snapshots…", style=self._palette.muted))
         try:
             found = await self._cluster.ploop_snapshots(self._node, self._ctid)
         except READ_ERRORS as error:
             self._snapshots = None
             table.display = False
-            status.update(Text(f"Could not list snapshots: {error}", style=self._palette.error))
+            status.show(Text(f"Could not list snapshots: {error}", style=self._palette.error))
             return
         self._snapshots = found
         table.clear()
@@ -299,11 +300,11 @@ class CtDetailScreen(Screen[None]):
                 key=snap.uuid,
             )
         if found:
-            status.update(
+            status.show(
                 Text(f"{len(found)} snapshot{'s' if len(found) != 1 else ''} · * marks the one the CT runs on top of")
             )
         else:
-            status.update(Text("No snapshots.", style=self._palette.muted))
+            status.show(Text("No snapshots.", style=self._palette.muted))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from vztui.backend.delta import near_limits_of
 from vztui.backend.operation import Operation
@@ -26,6 +26,7 @@ from vztui.ui.state.failing import RECENT_WINDOW, FailcntLog, FailingEntry, form
 from vztui.ui.state.palette import Palette
 from vztui.ui.state.text import clean
 from vztui.ui.widgets.gauge import palette_of
+from vztui.ui.widgets.quiet_static import QuietStatic
 
 REFRESH_DELAY = 0.25
 """Deltas of many nodes arrive in bursts: re-rank at most this often."""
@@ -106,10 +107,10 @@ class FailingScreen(Screen[tuple[str, int] | None]):
         self._palette = Palette()
 
     def compose(self) -> ComposeResult:
-        yield Static(id="failing-title")
+        yield QuietStatic(id="failing-title")
         table: DataTable[Text] = DataTable(id="failing-table", cursor_type="row")
         yield table
-        yield Static(id="failing-detail")
+        yield QuietStatic(id="failing-detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -170,7 +171,7 @@ class FailingScreen(Screen[tuple[str, int] | None]):
         down = [node for node, snap in snapshots.items() if snap.health is not NodeHealth.UP]
         if down:
             title.append(f" · not current: {', '.join(clean(node) for node in down)}", style=palette.warning)
-        self.query_one("#failing-title", Static).update(title)
+        self.query_one("#failing-title", QuietStatic).show(title)
 
     def _render_table(self, snapshots: Mapping[str, NodeSnapshot]) -> None:
         table: DataTable[Text] = self.query_one("#failing-table", DataTable)
@@ -254,10 +255,10 @@ class FailingScreen(Screen[tuple[str, int] | None]):
         return next((entry for entry in self._entries if entry.key == key), None)
 
     def _render_detail(self) -> None:
-        detail = self.query_one("#failing-detail", Static)
+        detail = self.query_one("#failing-detail", QuietStatic)
         entry = self._highlighted()
         if entry is None:
-            detail.update(
+            detail.show(
                 Text(
                     "No failcnt rose in the last "
                     f"{int(self._log.window // 60)} minutes and no resource is at ≥ 90 % of its barrier.",
@@ -265,7 +266,7 @@ class FailingScreen(Screen[tuple[str, int] | None]):
                 )
             )
             return
-        detail.update(self._describe(entry, self._cluster.snapshots()))
+        detail.show(self._describe(entry, self._cluster.snapshots()))
 
     def _describe(self, entry: FailingEntry, snapshots: Mapping[str, NodeSnapshot]) -> Text:
         palette = self._palette

@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from vztui.backend.operation import Operation
 from vztui.backend.snapshot import NodeDelta, NodeHealth, NodeSnapshot
@@ -28,6 +28,7 @@ from vztui.ui.state.drift import DRIFT_KEYS, path_drift
 from vztui.ui.state.palette import Palette
 from vztui.ui.state.text import clean
 from vztui.ui.widgets.gauge import gauge, palette_of
+from vztui.ui.widgets.quiet_static import QuietStatic
 
 HOST_CPUUNITS = 1000
 """vzcpucheck counts the host itself (VE0CPUUNITS in vz.conf, 1000 by default) in "Current CPU utilization"."""
@@ -125,13 +126,13 @@ class NodeDetailScreen(Screen[None]):
         return self._node
 
     def compose(self) -> ComposeResult:
-        yield Static(id="node-title")
+        yield QuietStatic(id="node-title")
         with VerticalScroll(id="node-body"):
-            yield Static(id="node-vzconf", classes="section")
-            yield Static(id="node-capacity", classes="section")
-            yield Static(id="node-load", classes="section")
-            yield Static(id="node-filesystems", classes="section")
-            yield Static(id="node-catalog", classes="section")
+            yield QuietStatic(id="node-vzconf", classes="section")
+            yield QuietStatic(id="node-capacity", classes="section")
+            yield QuietStatic(id="node-load", classes="section")
+            yield QuietStatic(id="node-filesystems", classes="section")
+            yield QuietStatic(id="node-catalog", classes="section")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -156,12 +157,12 @@ class NodeDetailScreen(Screen[None]):
         snapshot = self._cluster.snapshots().get(self._node)
         info = self._cluster.node_info(self._node) or (snapshot.info if snapshot is not None else None)
         infos = {name: self._cluster.node_info(name) for name in self._cluster.nodes}
-        self.query_one("#node-title", Static).update(self._title(snapshot, info))
-        self.query_one("#node-vzconf", Static).update(self._vzconf(info, infos))
-        self.query_one("#node-capacity", Static).update(self._capacity(snapshot, info))
-        self.query_one("#node-load", Static).update(self._load(snapshot))
-        self.query_one("#node-filesystems", Static).update(self._filesystems(snapshot))
-        self.query_one("#node-catalog", Static).update(self._catalog(snapshot, info))
+        self.query_one("#node-title", QuietStatic).show(self._title(snapshot, info))
+        self.query_one("#node-vzconf", QuietStatic).show(self._vzconf(info, infos))
+        self.query_one("#node-capacity", QuietStatic).show(self._capacity(snapshot, info))
+        self.query_one("#node-load", QuietStatic).show(self._load(snapshot))
+        self.query_one("#node-filesystems", QuietStatic).show(self._filesystems(snapshot))
+        self.query_one("#node-catalog", QuietStatic).show(self._catalog(snapshot, info))
 
     def _heading(self, title: str) -> Text:
         return Text(title, style=f"bold {self._palette.accent}")

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from vztui.backend.snapshot import FailcntIncrease, NodeHealth, NodeSnapshot
 from vztui.openvz.models import Beancounter, Container, DiskUsage, QuotaUsage
@@ -22,6 +22,7 @@ from vztui.openvz.units import Unit, human_value, is_unlimited
 from vztui.ui.state.palette import Palette
 from vztui.ui.state.text import clean
 from vztui.ui.widgets.gauge import gauge, palette_of
+from vztui.ui.widgets.quiet_static import QuietStatic
 from vztui.ui.widgets.sparkline import sparkline
 
 CSS_FILE = Path(__file__).with_suffix(".tcss")
@@ -96,14 +97,13 @@ class BeancounterPanel(Widget):
         self._snapshot: NodeSnapshot | None = None
         self._history: HistoryReader = lambda _resource: ()
         self._palette = Palette()
-        self._side_text: tuple[str, str, str] = ("", "", "")
 
     def compose(self) -> ComposeResult:
-        yield Static(id="bc-title")
+        yield QuietStatic(id="bc-title")
         table: DataTable[Text] = DataTable(id="bc-table", cursor_type="row", cell_padding=0)
         yield table
-        yield Static(id="bc-cpu")
-        yield Static(id="bc-quota")
+        yield QuietStatic(id="bc-cpu")
+        yield QuietStatic(id="bc-quota")
 
     def on_resize(self) -> None:
         height = self.size.height
@@ -220,13 +220,12 @@ class BeancounterPanel(Widget):
     # -- rendering -----------------------------------------------------------------------------------------------
 
     def _render_empty(self, message: str) -> None:
-        self.query_one("#bc-title", Static).update(Text(message, style=self._palette.muted))
+        self.query_one("#bc-title", QuietStatic).show(Text(message, style=self._palette.muted))
         if self._rows:
             self._table.clear()
             self._rows.clear()
-        self.query_one("#bc-cpu", Static).update("")
-        self.query_one("#bc-quota", Static).update("")
-        self._side_text = ("", "", "")
+        self.query_one("#bc-cpu", QuietStatic).show(Text())
+        self.query_one("#bc-quota", QuietStatic).show(Text())
 
     def _render_title(self, snapshot: NodeSnapshot, container: Container) -> None:
         palette = self._palette
@@ -244,17 +243,7 @@ class BeancounterPanel(Widget):
         total = sum(self._counters.get((snapshot.node, container.ctid), {}).values())
         if total:
             title.append(f" · ▲{total} failcnt rise{'s' if total != 1 else ''}", style=palette.error)
-        self._update_static("#bc-title", 0, title)
-
-    def _update_static(self, selector: str, slot: int, text: Text) -> None:
-        """Update a Static only when its content changed (no repaint, no terminal output otherwise)."""
-        signature = f"{text.plain}\x00{text.spans!r}\x00{text.style!r}"
-        if self._side_text[slot] == signature:
-            return
-        parts = list(self._side_text)
-        parts[slot] = signature
-        self._side_text = (parts[0], parts[1], parts[2])
-        self.query_one(selector, Static).update(text)
+        self.query_one("#bc-title", QuietStatic).show(title)
 
     def _render_rows(self, container: Container) -> None:
         table = self._table
@@ -348,10 +337,10 @@ class BeancounterPanel(Widget):
         if trend:
             line.append("  ")
             line.append_text(sparkline(trend, TREND_WIDTH, palette.accent))
-        self._update_static("#bc-cpu", 1, line)
+        self.query_one("#bc-cpu", QuietStatic).show(line)
 
     def _render_quota(self, quota: QuotaUsage | None, container: Container) -> None:
-        self._update_static("#bc-quota", 2, quota_text(quota, container, self._palette))
+        self.query_one("#bc-quota", QuietStatic).show(quota_text(quota, container, self._palette))
 
 
 def quota_text(quota: QuotaUsage | None, container: Container, palette: Palette) -> Text:

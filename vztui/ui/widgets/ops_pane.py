@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Log, Static
+from textual.widgets import DataTable, Input, Log
 
 from vztui.backend.operation import Operation, OpState, ReadOnlyError
 from vztui.backend.transport import OutputLine, Stream
@@ -26,6 +26,7 @@ from vztui.ui.backend_api import ClusterApi
 from vztui.ui.state.palette import Palette
 from vztui.ui.state.text import clean
 from vztui.ui.widgets.gauge import palette_of
+from vztui.ui.widgets.quiet_static import QuietStatic
 
 CSS_FILE = Path(__file__).with_suffix(".tcss")
 """Widgets cannot carry CSS_PATH: the screen or app hosting the pane lists this file in its own CSS_PATH."""
@@ -119,9 +120,9 @@ class OpsPane(Widget):
         with Vertical(id="ops-queue-box"):
             yield DataTable(id="ops-queue", cursor_type="row")
         with Vertical(id="ops-output-box"):
-            yield Static(id="ops-title")
+            yield QuietStatic(id="ops-title")
             yield Log(id="ops-log", max_lines=MAX_LINES, highlight=False)
-            yield Static(id="ops-more")
+            yield QuietStatic(id="ops-more")
             yield Input(id="ops-filter", placeholder="filter output lines (enter: keep, escape: clear)")
 
     def on_resize(self) -> None:
@@ -134,7 +135,7 @@ class OpsPane(Widget):
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
         self.query_one("#ops-filter", Input).display = False
-        self.query_one("#ops-more", Static).display = False
+        self.query_one("#ops-more", QuietStatic).display = False
         log = self._log
         self.watch(log, "scroll_y", self._on_log_scrolled, init=False)
         for op in self._cluster.operations():
@@ -247,10 +248,10 @@ class OpsPane(Widget):
 
     def _set_unseen(self, count: int) -> None:
         self._unseen = count
-        more = self.query_one("#ops-more", Static)
+        more = self.query_one("#ops-more", QuietStatic)
         more.display = count > 0
         if count:
-            more.update(Text(f"+{count} lines below · G to follow", style=f"bold {self._palette.accent}"))
+            more.show(Text(f"+{count} lines below · G to follow", style=f"bold {self._palette.accent}"))
 
     # -- rows ----------------------------------------------------------------------------------------------------
 
@@ -315,7 +316,7 @@ class OpsPane(Widget):
                 title.append(f" · {clean(op.reason)}", style=palette.error if op.state is OpState.FAILED else "")
         if self._filter:
             title.append(f"  [filter: {self._filter}]", style=palette.accent)
-        self.query_one("#ops-title", Static).update(title)
+        self.query_one("#ops-title", QuietStatic).show(title)
 
     # -- events and actions ------------------------------------------------------------------------------------
 

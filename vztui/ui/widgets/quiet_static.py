@@ -1,0 +1,24 @@
+"""A Static that ignores updates with the content it already shows, so periodic re-renders of unchanged text cost
+no repaint and send nothing to the terminal (an idle dashboard stays silent over SSH)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class QuietStatic(Static):
+    """``show(text)`` repaints only when the plain text, spans or base style differ from what is shown."""
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._signature: tuple[str, str, str] | None = None
+
+    def show(self, text: Text) -> bool:
+        """Show ``text``; return whether anything changed."""
+        signature = (text.plain, repr(text.spans), str(text.style))
+        if signature == self._signature:
+            return False
+        self._signature = signature
+        self.update(text)
+        return True
