@@ -203,3 +203,28 @@ async def test_unchanged_data_repaints_nothing(monkeypatch: pytest.MonkeyPatch) 
         assert updates == []
         panel.show(snapshot("hn1", [container(101, name="web")], cpu={101: 99.0}), 101, [], _no_history)
         assert updates == ["bc-cpu"]
+
+
+async def test_cursor_points_at_the_flashing_row_unless_the_reader_is_in_the_table() -> None:
+    app = PanelApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        panel = app.query_one(BeancounterPanel)
+        table: DataTable[Text] = panel.query_one(DataTable)
+        table.blur()
+        panel.show(_snap(physpages=10_000), 101, [], _no_history)
+        await pilot.pause()
+        assert table.cursor_row == 0  # nothing at ≥ 70 %: the top
+        names = [key.value for key in table.rows]
+        panel.show(snapshot("hn1", []), 101, [], _no_history)  # the CT went away …
+        panel.show(_snap(physpages=62_000), 101, [], _no_history)  # … and came back at 95 % RAM
+        await pilot.pause()
+        assert names[table.cursor_row] == "physpages"
+        panel.show(_snap(fails=1), 101, [rise("hn1", 101, "numproc", 0, 1)], _no_history)
+        await pilot.pause()
+        assert names[table.cursor_row] == "numproc"
+        table.focus()
+        await pilot.pause()
+        table.move_cursor(row=0)
+        panel.show(_snap(fails=2), 101, [rise("hn1", 101, "numproc", 1, 2)], _no_history)
+        await pilot.pause()
+        assert table.cursor_row == 0

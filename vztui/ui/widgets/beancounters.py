@@ -19,7 +19,7 @@ from vztui.backend.snapshot import FailcntIncrease, NodeHealth, NodeSnapshot
 from vztui.openvz.models import Beancounter, Container, DiskUsage, QuotaUsage
 from vztui.openvz.resources import BC_RESOURCES_ORDER, RESOURCES
 from vztui.openvz.units import Unit, human_value, is_unlimited
-from vztui.ui.state.palette import Palette
+from vztui.ui.state.palette import WARN_RATIO, Palette
 from vztui.ui.state.text import clean
 from vztui.ui.widgets.gauge import gauge, palette_of
 from vztui.ui.widgets.quiet_static import QuietStatic
@@ -160,19 +160,23 @@ class BeancounterPanel(Widget):
                 self._render_empty(f"CT {ctid} is no longer on {snapshot.node}")
             return
         target = (snapshot.node, ctid)
-        if target != self._target:
+        moved = target != self._target
+        if moved:
             self._target = target
             self._flash_until.clear()
             self._last_rise.clear()
-        self._take_increases(target, increases)
+        fresh = self._take_increases(target, increases)
         self._render_title(snapshot, container)
         self._render_rows(container)
         self._render_cpu(snapshot, container)
         self._render_quota(snapshot.quota.get(ctid), container)
+        if (moved or fresh) and not self._table.has_focus:
+            self._point_at_worst(container)
 
     # -- increases and flashes ---------------------------------------------------------------------------------
 
-    def _take_increases(self, target: tuple[str, int], increases: Sequence[FailcntIncrease]) -> None:
+    def _take_increases(self, target: tuple[str, int], increases: Sequence[FailcntIncrease]) -> bool:
+        """Count and flash new increases; return whether there was any."""
         counters = self._counters.get(target)
         if counters is None:
             counters = self._counters[target] = {}
@@ -199,6 +203,21 @@ class BeancounterPanel(Widget):
             if self._flash_timer is not None:
                 self._flash_timer.stop()
             self._flash_timer = self.set_timer(FLASH_SECONDS, self._end_flash)
+        return fresh
+
+    def _point_at_worst(self, container: Container) -> None:
+        """Keep the row that matters in view when the panel is small: a flashing one, else the fullest ≥ 70 %."""
+        names = list(self._rows)
+        flashing = [name for name in names if name in self._flash_until]
+        if flashing:
+            worst = flashing[0]
+        else:
+            ratios = [(container.resources[name].usage_ratio or 0.0, name) for name in names]
+            ratio, worst = max(ratios, default=(0.0, ""))
+            if ratio < WARN_RATIO:
+                worst = names[0] if names else ""
+        if worst:
+            self._table.move_cursor(row=names.index(worst), animate=False)
 
     def _end_flash(self) -> None:
         self._flash_timer = None
