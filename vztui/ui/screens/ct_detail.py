@@ -32,7 +32,7 @@ from vztui.ui.widgets.gauge import palette_of
 from vztui.ui.widgets.quiet_static import QuietStatic
 
 REFRESH_DELAY = 0.5
-LABEL_WIDTH = 11
+LABEL_WIDTH = 13
 READ_ERRORS = (OSError, TransportError, ParseError, CommandFailedError, ReadOnlyError)
 """What reading a config or listing snapshots can fail with; each is shown in place with its message."""
 
@@ -209,8 +209,8 @@ class CtDetailScreen(Screen[None]):
         if container.origin_sample:
             layout += f" · from sample {clean(container.origin_sample)}"
         row("Layout", layout)
-        row("Private", clean(container.private) or "—")
-        row("Root", clean(container.root) or "—")
+        row("Private", clean(container.private or self._configured_path("VE_PRIVATE")) or "—")
+        row("Root", clean(container.root or self._configured_path("VE_ROOT")) or "—")
         uptime = snapshot.uptime(self._ctid, self._clock())
         status = Text(container.status.value, style=palette.success if container.running else palette.muted)
         if uptime is not None:
@@ -231,6 +231,13 @@ class CtDetailScreen(Screen[None]):
         if container.nameservers:
             row("DNS", " ".join(clean(server) for server in container.nameservers))
         return text
+
+    def _configured_path(self, key: str) -> str | None:
+        """VE_PRIVATE/VE_ROOT from the CT's config with $VEID filled in, as vzctl expands it."""
+        raw = self._config.get(key) if self._config is not None else None
+        if not raw:
+            return None
+        return raw.replace("${VEID}", str(self._ctid)).replace("$VEID", str(self._ctid))
 
     def _ips(self, container: Container) -> Text:
         """Live addresses; addresses only in the config (a stopped CT, an unsaved change) are marked."""
