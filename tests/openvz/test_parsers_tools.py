@@ -561,3 +561,22 @@ def test_vzlist_json_error_names_the_line_of_the_bad_container() -> None:
     with pytest.raises(ParseError) as caught:
         parse_vzlist_json("banner\n[" + good + "," + bad + "\n]\n")
     assert caught.value.line == 7 and "container #2: onboot" in caught.value.message
+
+
+def test_sim_vzlist_table_middle_description_with_spaces_and_overflowing_numbers(tmp_path: Path) -> None:
+    node = SmallNode(tmp_path / "hn1")
+    long_description = "Company website (nginx + php-fpm) and more"
+    provision_ct(SimNode(node.root), 104, ostemplate="centos-6-x86_64", settings={"DESCRIPTION": long_description})
+    fields = ["description", "ctid", "physpages.l", "kmemsize.b", "hostname"]
+    text = node.run("vzlist", "-a", "-o", ",".join(fields), "101", "104")
+    assert "9223372036854775807" in text  # wider than its 10-character column
+    rows = {row["ctid"]: row for row in parse_vzlist_table(text, fields)}
+    assert rows["101"] == {
+        "description": 'say "hi" \\o/',
+        "ctid": "101",
+        "physpages.l": "9223372036854775807",
+        "kmemsize.b": "14372700",
+        "hostname": "stud1",
+    }
+    assert rows["104"]["description"] == long_description[:32] == "Company website (nginx + php-fpm"
+    assert (rows["104"]["physpages.l"], rows["104"]["kmemsize.b"], rows["104"]["hostname"]) == ("65536", "0", None)

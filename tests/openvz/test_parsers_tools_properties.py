@@ -191,6 +191,80 @@ def test_conf_quoted_values_round_trip_and_first_assignment_wins(
     assert parse_conf("\n".join(lines) + "\n") == expected
 
 
+# vzlist table columns: (field, alignment, width, cut width for a middle column or 0, value strategy)
+printable = st.characters(categories=("L", "N", "P", "S"), include_characters=" ")
+word = st.text(st.characters(categories=("L", "N", "P", "S")), min_size=1, max_size=40)
+TABLE_COLUMNS: dict[str, tuple[str, int, int, st.SearchStrategy[str]]] = {
+    "ctid": ("right", 10, 0, st.integers(0, 2147483644).map(str)),
+    "numproc": ("right", 10, 0, st.one_of(st.just("-"), st.integers(0, 99999).map(str))),
+    "kmemsize.l": ("right", 10, 0, st.integers(0, 9223372036854775807).map(str)),
+    "status": ("left", 9, 0, st.sampled_from(["running", "stopped", "mounted", "suspended"])),
+    "ip": ("left", 15, 15, st.lists(word, min_size=1, max_size=3).map(" ".join)),
+    "hostname": ("left", 32, 32, word),
+    "description": ("left", 32, 32, st.text(printable, max_size=50)),
+    "smart_name": ("right", 10, 10, word),
+    "laverage": ("right", 14, 0, st.just("0.10/0.20/0.30")),
+    "layout": ("left", 6, 0, st.sampled_from(["ploop", "simfs"])),
+}
+
+
+TABLE_HEADERS = {
+    "ctid": "CTID",
+    "numproc": "NPROC",
+    "kmemsize.l": "KMEMSIZE.L",
+    "status": "STATUS",
+    "ip": "IP_ADDR",
+    "hostname": "HOSTNAME",
+    "description": "DESCRIPTION",
+    "smart_name": "SMARTNAME",
+    "laverage": "LAVERAGE",
+    "layout": "LAYOUT",
+}
+
+
+@st.composite
+def vzlist_table(draw: st.DrawFn) -> tuple[list[str], list[dict[str, str]]]:
+    fields = draw(st.lists(st.sampled_from(sorted(TABLE_COLUMNS)), min_size=1, max_size=6, unique=True))
+    rows = [{field: draw(TABLE_COLUMNS[field][3]) for field in fields} for _ in range(draw(st.integers(0, 3)))]
+    return fields, rows
+
+
+def _render_table_cell(field: str, value: str, last: bool) -> str:
+    """vzlist's printf: cut a middle string column (only the first item of ip), pad to the width."""
+    align, width, cut, _values = TABLE_COLUMNS[field]
+    if not last and field == "ip":
+        value = value.split(" ", 1)[0]
+    if not last and cut:
+        value = value[:cut]
+    return value.ljust(width) if align == "left" else value.rjust(width)
+
+
+def _expected_cell(field: str, value: str, last: bool) -> str | None:
+    cut = TABLE_COLUMNS[field][2]
+    if not last and field == "ip":
+        value = value.split(" ", 1)[0]
+    if not last and cut:
+        value = value[:cut]
+    value = value.strip()
+    return None if value == "-" else value
+
+
+@settings(max_examples=200, deadline=None)
+@given(vzlist_table(), st.booleans())
+def test_vzlist_table_round_trip(table: tuple[list[str], list[dict[str, str]]], header: bool) -> None:
+    fields, rows = table
+    last = len(fields) - 1
+    lines = [" ".join(_render_table_cell(f, row[f], i == last) for i, f in enumerate(fields)).rstrip() for row in rows]
+    # vzlist prints "-" for a missing value; an empty string in the last column would leave the row short.
+    assume(all(row[fields[last]].strip() for row in rows))
+    if header:
+        lines.insert(0, " ".join(TABLE_HEADERS[f] for f in fields))
+    expected = [{f: _expected_cell(f, row[f], i == last) for i, f in enumerate(fields)} for row in rows]
+    if header:
+        assume(not any(line.split() == lines[0].split() for line in lines[1:]))
+    assert parse_vzlist_table("\n".join(lines) + "\n", fields) == expected
+
+
 @given(st.integers(0, 2147483644), st.booleans(), st.booleans(), st.booleans(), st.booleans())
 def test_vzctl_status_lines_round_trip(ctid: int, exists: bool, mounted: bool, running: bool, suspended: bool) -> None:
     suspended = suspended and exists and not running

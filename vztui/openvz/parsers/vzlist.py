@@ -1,19 +1,24 @@
-"""vzlist output: the JSON of ``vzlist -j`` (which does not escape strings) and the plain ``-H -o`` table.
+"""vzlist output as Containers: the JSON of ``vzlist -j``, which does not escape strings.
 
-Both readers skip lines a login banner, MOTD or warning may put before the real output: JSON starts at the first
-line that opens the array (``[``, ``[]`` or ``[{``) and ends where the array closes; a table is read row by row.
+A login banner, MOTD or warning before the JSON is skipped: it starts at the first line that opens the array
+(``[``, ``[]`` or ``[{``) and ends where the array closes. The plain table (``-H -o``) is read by
+``vzlist_table.parse_vzlist_table``, re-exported here.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import Beancounter, Container, CtStatus, DiskUsage, Layout
+from vztui.openvz.parsers.vzlist_table import parse_vzlist_table
+from vztui.openvz.resources import RESOURCE_NAMES
+
+__all__ = ["LIST_FIELDS", "STRING_FIELDS", "UBC_FIELDS", "parse_vzlist_json", "parse_vzlist_table"]
 
 SOURCE = "vzlist"
 
@@ -38,29 +43,7 @@ STRING_FIELDS: frozenset[str] = frozenset(
 LIST_FIELDS: frozenset[str] = frozenset({"ip", "nameserver", "searchdomain"})
 """Fields printed as ``["a", "b"]``; items come from space-separated lists, so no item contains a space."""
 
-UBC_FIELDS: tuple[str, ...] = (
-    "kmemsize",
-    "lockedpages",
-    "privvmpages",
-    "shmpages",
-    "numproc",
-    "physpages",
-    "vmguarpages",
-    "oomguarpages",
-    "numtcpsock",
-    "numflock",
-    "numpty",
-    "numsiginfo",
-    "tcpsndbuf",
-    "tcprcvbuf",
-    "othersockbuf",
-    "dgramrcvbuf",
-    "numothersock",
-    "dcachesize",
-    "numfile",
-    "numiptent",
-    "swappages",
-)
+UBC_FIELDS: tuple[str, ...] = RESOURCE_NAMES
 """vzlist's beancounter fields (REFERENCE §3.3), each a ``{"held": …, …, "failcnt": …}`` object in JSON."""
 
 _UBC_KEYS = ("held", "maxheld", "barrier", "limit", "failcnt")
@@ -365,79 +348,3 @@ def _beancounter(resource: str, value: Any) -> Beancounter:
     if numbers is None:
         raise _FieldError(f"{resource} must be an object of integer {', '.join(_UBC_KEYS)}, got {value!r}")
     return Beancounter(resource, numbers[0], numbers[1], numbers[2], numbers[3], numbers[4])
-
-
-# -- the plain table ---------------------------------------------------------------------------------------------
-
-_DASH = "-"
-
-
-def parse_vzlist_table(text: str, fields: Sequence[str]) -> list[dict[str, str | None]]:
-    """``vzlist -H -o f1,f2,…`` → one ``{field: value}`` per row; ``None`` where vzlist printed ``-``.
-
-    Values stay strings (the caller knows each field's type; ``laverage`` is ``a/b/c``, ``uptime`` ``012d03h…``):
-    this reader only cuts columns. Columns are whitespace separated and every value but the last is a single word
-    (vzlist trims them to one); the last field takes the rest of the line, so an ``ip`` or ``hostname`` printed
-    last keeps its spaces. Blank lines are skipped, and so is a header line (``CTID NPROC …`` when ``-H`` was not
-    given) and any line before it; a row with too few columns raises ParseError.
-    """
-    wanted = [field.strip() for field in fields]
-    if not wanted or any(not field for field in wanted):
-        raise ParseError("no field names given", 0, source=SOURCE)
-    lines = text.split("\n")
-    first = _first_row(lines, wanted)
-    rows: list[dict[str, str | None]] = []
-    count = len(wanted)
-    for number in range(first, len(lines)):
-        line = lines[number].strip()
-        if not line:
-            continue
-        parts = line.split(None, count - 1)
-        if len(parts) < count:
-            raise ParseError(
-                f"expected {count} columns ({','.join(wanted)}), found {len(parts)}: {line!r}",
-                number + 1,
-                source=SOURCE,
-            )
-        rows.append({field: None if value == _DASH else value for field, value in zip(wanted, parts, strict=True)})
-    return rows
-
-
-_HEADERS: Mapping[str, str] = MappingProxyType(
-    {
-        "ctid": "CTID",
-        "veid": "CTID",
-        "vpsid": "CTID",
-        "numproc": "NPROC",
-        "status": "STATUS",
-        "ip": "IP_ADDR",
-        "hostname": "HOSTNAME",
-        "smart_name": "SMARTNAME",
-        "name": "NAME",
-        "description": "DESCRIPTION",
-        "ostemplate": "OSTEMPLATE",
-        "private": "PRIVATE",
-        "root": "ROOT",
-        "diskspace": "DSPACE",
-        "diskinodes": "DINODES",
-        "layout": "LAYOUT",
-        "onboot": "ONBOOT",
-    }
-)
-
-
-def _header_of(field: str) -> str:
-    """vzlist's column header for a field (``diskspace.h`` → ``DSPACE.H``); upper-cased name when not listed."""
-    base, dot, suffix = field.partition(".")
-    head = _HEADERS.get(base.lower(), base.upper())
-    return head + (dot + suffix.upper() if dot else "")
-
-
-def _first_row(lines: list[str], wanted: list[str]) -> int:
-    """Index of the first data line: after a header line naming the first field, if there is one."""
-    first_header = _header_of(wanted[0])
-    for index, line in enumerate(lines):
-        words = line.split()
-        if words and words[0] == first_header and (len(wanted) == 1 or len(words) >= len(wanted)):
-            return index + 1
-    return 0
