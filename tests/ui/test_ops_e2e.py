@@ -3,6 +3,7 @@ Every action goes through the confirmation dialog, the queue and the simulator's
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,7 +27,9 @@ from vztui.ui.operations import IMPLEMENTED, ActionRunner
 from vztui.ui.screens.confirm import ConfirmScreen
 from vztui.ui.screens.create import CreateScreen
 from vztui.ui.screens.exec_prompt import ExecPromptScreen
+from vztui.ui.screens.prompt import PromptScreen
 from vztui.ui.screens.setform import SetFormScreen
+from vztui.ui.screens.snapshots import SnapshotsScreen
 
 
 @pytest.fixture(autouse=True)
@@ -181,13 +184,16 @@ async def test_read_only_refuses_every_action(tmp_path: Path, sim: dict[str, Pat
         async with app.run_test() as pilot:
             runner = app.runner
             assert runner is not None
-            for action in sorted(IMPLEMENTED):
+            mutating = sorted(action for action in IMPLEMENTED if ACTIONS[action].mutating)
+            assert set(IMPLEMENTED) - set(mutating) == {"snapshot_list"}
+            assert runner.available("snapshot_list")
+            for action in mutating:
                 assert not runner.available(action), action
                 await runner.invoke(action, [("hn1", 101)])
                 await pilot.pause()
-                assert not isinstance(app.screen, ConfirmScreen | CreateScreen), action
+                assert app.screen is app.screen_stack[0], action
             refusals = [message for title, message in app.notes if title == "Read-only"]
-            assert len(refusals) == len(IMPLEMENTED)
+            assert len(refusals) == len(mutating)
             assert all("read-only" in message and "Nothing was sent" in message for message in refusals)
             # The backend refuses on its own too: a plan that slips past the UI is never queued.
             from vztui.ui.action_plan import plan_action
@@ -198,8 +204,22 @@ async def test_read_only_refuses_every_action(tmp_path: Path, sim: dict[str, Pat
             assert _status(cluster, "hn1", 101) == "running"
 
 
+async def _twin_create(root: Path, hostname: str, ips: list[str]) -> None:
+    """The same commands run directly on a twin node (no queue, no UI): the reference for the config."""
+    transport = LocalTransport(_specs({"hn1": root})[0])
+    try:
+        argvs = [write_sample_argv(ISPBASIC, str(root))]
+        argvs += create_plan_argvs(107, ostemplate="centos-6-x86_64", hostname=hostname, ips=ips)
+        for argv in argvs:
+            assert (await transport.run(argv)).ok, argv
+    finally:
+        await transport.close()
+
+
 async def test_create_runs_the_ispbasic_plan_and_writes_the_sample_first(tmp_path: Path, sim: dict[str, Path]) -> None:
     ips, hostname = ["10.9.0.7"], "new.example.com"
+    twin = dict(build_cluster(tmp_path / "twin", nodes=2, cts=3, seed=5).nodes)
+    reference = asyncio.create_task(_twin_create(twin["hn1"], hostname, ips))  # runs alongside the UI flow
     async with started(sim, tmp_path / "journal") as cluster:
         app = RunnerHost(cluster)
         async with app.run_test(size=(110, 45)) as pilot:
@@ -219,16 +239,9 @@ async def test_create_runs_the_ispbasic_plan_and_writes_the_sample_first(tmp_pat
             (result,) = app.runner.finished[-1].results()
             assert (result.ctid, result.state) == (107, "succeeded"), result.reason
             steps = [op for op in cluster.operations() if 107 in op.ctids]
-            assert [op.state for op in steps] == [OpState.SUCCEEDED] * len(steps)
+            assert [op.state for op in steps] == [OpState.SUCCEEDED] * len(steps) and len(steps) == 22
             assert len({op.plan_id for op in steps}) == 1
-    # The same commands run directly on a twin node give a byte-identical config.
-    twin = dict(build_cluster(tmp_path / "twin", nodes=2, cts=3, seed=5).nodes)
-    transport = LocalTransport(_specs(twin)[0])
-    argvs = [write_sample_argv(ISPBASIC, str(twin["hn1"]))]
-    argvs += create_plan_argvs(107, ostemplate="centos-6-x86_64", hostname=hostname, ips=ips)
-    for argv in argvs:
-        assert (await transport.run(argv)).ok, argv
-    await transport.close()
+    await reference
     sample = "etc/vz/conf/ve-ispbasic.conf-sample"
     assert (sim["hn1"] / sample).read_text() == (twin["hn1"] / sample).read_text()
     conf = "etc/vz/conf/107.conf"
@@ -350,3 +363,37 @@ async def test_a_stop_that_times_out_offers_stop_fast(tmp_path: Path, sim: dict[
             assert _status(cluster, "hn1", 101) == "stopped"
     finally:
         await cluster.stop()
+
+
+async def test_snapshots_create_and_delete_on_ploop_and_explain_simfs(tmp_path: Path, sim: dict[str, Path]) -> None:
+    async with started(sim, tmp_path / "journal") as cluster:
+        layouts = {ctid: ct.layout.value for ctid, ct in cluster.snapshots()["hn1"].containers.items()}
+        ploop = min(ctid for ctid, layout in layouts.items() if layout == "ploop")
+        app = RunnerHost(cluster)
+        async with app.run_test(size=(120, 40)) as pilot:
+            runner = app.runner
+            assert runner is not None
+            await runner.invoke("snapshot_list", [("hn1", ploop)])
+            await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen) and app.screen.query("#status"))
+            screen = app.screen
+            assert isinstance(screen, SnapshotsScreen)
+            status = screen.query_one("#status", Static)
+            await until(pilot, lambda: str(status.render()) == "0 snapshots", what="the empty list")
+            await pilot.press("n")
+            await until(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query("#name"))
+            app.screen.query_one("#name", Input).value = "before-upgrade"
+            app.screen.query_one("#submit", Button).press()
+            commands = await _confirm(pilot, app)
+            assert commands == f"hn1: vzctl snapshot {ploop} --name before-upgrade"
+            await until(pilot, lambda: str(status.render()) == "1 snapshot", within=30, what="the new snapshot")
+            (made,) = screen.snapshots
+            assert made.name == "before-upgrade"
+            await pilot.press("d")
+            commands = await _confirm(pilot, app)
+            assert commands == f"hn1: vzctl snapshot-delete {ploop} --id '{made.uuid}'"
+            await until(pilot, lambda: str(status.render()) == "0 snapshots", within=30, what="the deletion")
+            await pilot.press("escape")
+            simfs = min(ctid for ctid, layout in layouts.items() if layout == "simfs")
+            await runner.invoke("snapshot_list", [("hn1", simfs)])
+            await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen) and app.screen.query("#reason"))
+            assert "uses simfs" in str(app.screen.query_one("#reason", Static).render())

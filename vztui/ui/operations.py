@@ -6,6 +6,7 @@ confirm showing the exact command lines, submit, then follow the operations unti
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -38,9 +39,19 @@ IMPLEMENTED: frozenset[str] = frozenset(
         "enter",
         "exec",
         "create",
+        "snapshot_list",
+        "snapshot_create",
+        "snapshot_switch",
+        "snapshot_delete",
+        "snapshot_mount",
+        "snapshot_umount",
     }
 )
-"""The action ids this runner carries out (the rest of ``ACTIONS`` is not offered by the dashboard yet)."""
+"""The action ids this runner carries out (the rest of ``ACTIONS`` is not offered by the dashboard yet).
+``snapshot_list`` and the snapshot actions that need a chosen snapshot open the snapshots screen."""
+_SNAPSHOT_SCREEN = frozenset(
+    {"snapshot_list", "snapshot_switch", "snapshot_delete", "snapshot_mount", "snapshot_umount"}
+)
 
 STOP_TIMEOUT_EXIT = 33
 """vzctl's VZ_STOP_ERROR: "Unable to stop container: operation timed out" (REFERENCE §2.3)."""
@@ -64,13 +75,15 @@ class ItemResult:
         return f"{mark} {self.ctid} on {self.node} {self.state}{detail}"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Batch:
     """The operations one confirmed action queued, per target, until every one of them has finished."""
 
     title: str
     ops: dict[tuple[str, int], list[Operation]] = field(default_factory=dict)
     skipped: tuple[TargetPlan, ...] = ()
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once every operation has finished (screens wait on it to reload what the action changed)."""
 
     @property
     def done(self) -> bool:
@@ -99,6 +112,7 @@ class ActionRunner:
     def __init__(self, app: App[object], cluster: ClusterApi, *, presets: Mapping[str, Preset] | None = None) -> None:
         self._app = app
         self._cluster = cluster
+        self.cluster = cluster
         self.presets: Mapping[str, Preset] = MappingProxyType(dict(presets or {ISPBASIC.name: ISPBASIC}))
         self._batches: dict[str, Batch] = {}
         """Operation id → the batch it belongs to, while it runs."""
@@ -129,10 +143,16 @@ class ActionRunner:
         if spec is None or action_id not in IMPLEMENTED:
             self._app.notify(f"{action_id}: not an action vztui can run", severity="error", markup=False)
             return
-        if self._refuse_read_only(spec):
-            return
         if not targets:
             self._app.notify(f"{spec.title}: no container selected or marked", severity="warning", markup=False)
+            return
+        if self._refuse_read_only(spec):
+            return
+        if action_id in _SNAPSHOT_SCREEN:
+            from vztui.ui.screens.snapshots import SnapshotsScreen
+
+            node, ctid = targets[0]
+            self._app.push_screen(SnapshotsScreen(self, node, ctid))
             return
         captured = tuple(dict.fromkeys(targets))
         self._start(self._flow(spec, captured, hidden_marked), f"action {action_id}")
@@ -203,6 +223,20 @@ class ActionRunner:
                     return
                 params = {"changes": form.changes}
                 details = form.diff
+            elif spec.id == "snapshot_create":
+                from vztui.ui.screens.prompt import PromptField, PromptScreen
+                from vztui.ui.screens.snapshots import check_create
+
+                fields = [
+                    PromptField("name", "Name", "optional"),
+                    PromptField("description", "Description", "optional"),
+                ]
+                values = await self._app.push_screen_wait(
+                    PromptScreen(f"{spec.title} of {len(targets)} container(s)", fields, check_create, submit="Next…")
+                )
+                if values is None:
+                    return
+                params = dict(values)
             elif spec.id == "exec":
                 from vztui.ui.screens.exec_prompt import ExecPromptScreen
 
@@ -215,16 +249,26 @@ class ActionRunner:
         except Exception as error:  # a flow must never take the dashboard down
             self._app.notify(f"{spec.title} failed: {error}", severity="error", markup=False)
 
-    async def _confirm_and_submit(self, plan: ActionPlan, *, details: Sequence[str] = ()) -> None:
+    async def run_confirmed(
+        self, action_id: str, targets: Sequence[tuple[str, int]], params: Mapping[str, object] | None = None
+    ) -> Batch | None:
+        """Plan, confirm and queue ``action_id`` with ready parameters (for screens such as snapshots); call it from
+        a worker. Returns the queued batch (wait on ``batch.finished``), or None when refused, empty or cancelled."""
+        spec = ACTIONS[action_id]
+        if self._refuse_read_only(spec):
+            return None
+        return await self._confirm_and_submit(self._plan(spec, targets, params))
+
+    async def _confirm_and_submit(self, plan: ActionPlan, *, details: Sequence[str] = ()) -> Batch | None:
         if not plan.runnable:
             reasons = "; ".join(plan.skip_lines()) or "no target"
             self._app.notify(f"{plan.heading}: nothing to run ({reasons})", severity="warning", markup=False)
-            return
+            return None
         if plan.spec.needs_confirmation or plan.typed_confirmation is not None:
             confirmed: bool = await self._app.push_screen_wait(ConfirmScreen(plan, details=details))
             if not confirmed:
-                return
-        await self.submit(plan)
+                return None
+        return await self.submit(plan)
 
     async def submit(self, plan: ActionPlan) -> Batch:
         """Queue a confirmed plan: one operation per step, a create's steps as one plan that stops at a failure."""
@@ -326,6 +370,7 @@ class ActionRunner:
         if not batch.done or batch in self.finished:
             return
         self.finished.append(batch)
+        batch.finished.set()
         results = batch.results()
         good = sum(1 for result in results if result.state == OpState.SUCCEEDED.value)
         counts = {state: sum(1 for result in results if result.state == state) for state in _SUMMARY_ORDER}

@@ -178,6 +178,7 @@ class CreateScreen(ModalScreen[CreateRequest | None]):
     """Dismisses with a validated ``CreateRequest``, or None on cancel. Errors stay beside their field."""
 
     CSS_PATH = "forms.tcss"
+    DEFAULT_CLASSES = "ops-form"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="create.cancel")]
     AUTO_FOCUS = "#ctid"
 

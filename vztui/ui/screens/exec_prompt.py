@@ -22,6 +22,7 @@ class ExecPromptScreen(ModalScreen[str | None]):
     """Dismisses with the command text once the domain builder accepts it, or None on cancel."""
 
     CSS_PATH = "forms.tcss"
+    DEFAULT_CLASSES = "ops-form"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="exec.cancel")]
     AUTO_FOCUS = "#command"
 

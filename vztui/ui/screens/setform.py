@@ -100,6 +100,7 @@ class SetFormScreen(ModalScreen[SetFormResult | None]):
     """Dismisses with the validated changes, or None on cancel. ``targets`` > 1: the same line runs on each."""
 
     CSS_PATH = "forms.tcss"
+    DEFAULT_CLASSES = "ops-form"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="setform.cancel")]
     AUTO_FOCUS = "#ram"
 
