@@ -483,3 +483,14 @@ def test_veinfo_refuses_what_is_not_an_address() -> None:
         parse_veinfo("       101     2    14      10.1.0.999\n")
     assert parse_veinfo("       101     2    14 2001:db8::1 10.0.0.1\n")[101].ips == ("2001:db8::1", "10.0.0.1")
     assert parse_veinfo("") == {}
+
+
+def test_rows_built_through_init_and_through_slots_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vztui.openvz.parsers import beancounters
+
+    text = sample("user_beancounters__ct38444_vswap_inside-ct.txt")
+    assert beancounters._QUICK_NEW  # Beancounter still has exactly the six fields the quick path fills
+    quick = parse_user_beancounters(text)
+    monkeypatch.setattr(beancounters, "_QUICK_NEW", False)
+    assert parse_user_beancounters(text) == quick == {38444: VSWAP_CT}
+    assert quick[38444]["physpages"].usage_ratio == 23604 / 32768

@@ -12,6 +12,8 @@ was cut off mid-line) raises ParseError, as does anything else a kernel cannot h
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Final
 
 from vztui.openvz.errors import ParseError
@@ -27,6 +29,25 @@ _MISS: Final = Beancounter("", -1, -1, -1, -1, -1)
 """Cache sentinel: "this row text was not seen yet" (None means "seen, and it is a dummy row")."""
 
 Blocks = dict[int, dict[str, Beancounter]]
+
+_FIELDS: Final = ("resource", *_COLUMNS)
+_QUICK_NEW: Final = tuple(field.name for field in dataclasses.fields(Beancounter)) == _FIELDS
+"""Whether rows may be built by filling Beancounter's slots directly (a third faster than its frozen ``__init__``,
+as in ``backend.assemble``). Only while its fields are exactly these six; a new field switches back to ``__init__``."""
+
+
+def _slot_setter(name: str) -> Callable[[Beancounter, object], None]:
+    if not _QUICK_NEW:
+        return _unreachable
+    setter: Callable[[Beancounter, object], None] = getattr(Beancounter, name).__set__
+    return setter
+
+
+def _unreachable(_row: Beancounter, _value: object) -> None:
+    raise AssertionError("slot setters are only used while Beancounter has exactly its six fields")
+
+
+_SLOT_SETTERS: Final = tuple(_slot_setter(name) for name in _FIELDS)
 
 
 def parse_user_beancounters(text: str) -> Blocks:
@@ -100,6 +121,9 @@ def _read_rows(lines: list[str], start: int, blocks: Blocks, ctid: int | None, s
     orphan = careful.orphan
     cache = careful.cache
     seen = cache.get
+    quick = _QUICK_NEW
+    new = object.__new__
+    set_resource, set_held, set_maxheld, set_barrier, set_limit, set_failcnt = _SLOT_SETTERS
     with collector_paused():
         for index in range(start, len(lines)):
             line = lines[index]
@@ -114,14 +138,21 @@ def _read_rows(lines: list[str], start: int, blocks: Blocks, ctid: int | None, s
             if plain and len(parts) == 6 and current is not orphan and parts[0] != DUMMY and parts[0][-1] != ":":
                 name, held, maxheld, barrier, limit, failcnt = parts
                 try:
-                    row = Beancounter(name, int(held), int(maxheld), int(barrier), int(limit), int(failcnt))
+                    h, m, b, lim, f = int(held), int(maxheld), int(barrier), int(limit), int(failcnt)
                 except ValueError:
                     pass  # not a number: the careful path names the column
                 else:
-                    if (
-                        not (row.held | row.maxheld | row.barrier | row.limit | row.failcnt) >> 64
-                        and name not in current
-                    ):
+                    if not (h | m | b | lim | f) >> 64 and name not in current:  # >> 64: negative or over 64 bits
+                        if quick:
+                            row = new(Beancounter)
+                            set_resource(row, name)
+                            set_held(row, h)
+                            set_maxheld(row, m)
+                            set_barrier(row, b)
+                            set_limit(row, lim)
+                            set_failcnt(row, f)
+                        else:
+                            row = Beancounter(name, h, m, b, lim, f)
                         current[name] = cache[line] = row
                         continue
             if parts:
