@@ -4,6 +4,7 @@ other text gives a result or ParseError, never another exception."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import astuple
 from typing import Any
 
 import pytest
@@ -290,6 +291,43 @@ def test_vzcpucheck_verbose_round_trip(units: dict[int, int], host: int) -> None
     text += f"Current CPU utilization: {total}\nPower of the node: 479992\n"
     check = parse_vzcpucheck(text)
     assert dict(check.units) == {0: host, **units} and check.utilization == total and check.power == 479992
+
+
+kib = st.integers(0, 2**63 - 1)
+
+
+@given(kib, kib, kib, kib, kib, kib)
+def test_vzquota_stat_round_trip_of_the_simulated_table(
+    blocks: int, blocks_soft: int, blocks_hard: int, inodes: int, inodes_soft: int, inodes_hard: int
+) -> None:
+    from vztui.sim.kernel.model import DiskFigures
+    from vztui.sim.tools.vzquota import render
+
+    text = render(DiskFigures(blocks, blocks_soft, blocks_hard, inodes, inodes_soft, inodes_hard))
+    usage = parse_vzquota_stat(text, ctid=7)
+    assert (usage.ctid, usage.ugid) == (7, None)
+    assert (usage.blocks.usage, usage.blocks.softlimit, usage.blocks.hardlimit) == (blocks, blocks_soft, blocks_hard)
+    assert (usage.inodes.usage, usage.inodes.softlimit, usage.inodes.hardlimit) == (inodes, inodes_soft, inodes_hard)
+    assert usage.blocks.over == (blocks > blocks_soft or blocks > blocks_hard)
+
+
+percent = st.floats(0, 99999, allow_nan=False).map(lambda value: round(value, 2))
+
+
+@given(
+    st.dictionaries(st.integers(1, 2147483644), st.lists(percent, min_size=8, max_size=8), max_size=5),
+    st.lists(percent, min_size=8, max_size=8),
+)
+def test_vzmemcheck_verbose_round_trip(rows: dict[int, list[float]], summary: list[float]) -> None:
+    """The -v layout of REFERENCE §6.3: %-10d then eight %7.2f, 74 dashes, then Summary."""
+    text = "Output values in %\n"
+    text += "CTID        LowMem  LowMem     RAM MemSwap MemSwap   Alloc   Alloc   Alloc\n"
+    text += "              util  commit    util    util  commit    util  commit   limit\n"
+    text += "".join(f"{ctid:<10d} " + " ".join(f"{v:7.2f}" for v in values) + "\n" for ctid, values in rows.items())
+    text += "-" * 74 + "\nSummary:   " + " ".join(f"{v:7.2f}" for v in summary) + "\n"
+    check = parse_vzmemcheck(text)
+    assert {ctid: list(astuple(row)) for ctid, row in check.rows.items()} == rows
+    assert list(astuple(check.summary)) == summary and check.mem_commit_percent == summary[4]
 
 
 uuid = st.uuids().map(lambda u: "{" + str(u) + "}")

@@ -146,7 +146,7 @@ def parse_vzmemcheck(text: str) -> VzMemCheck:
         raise ParseError("no 'Output values in %|Mbytes' line", lines[0][0] if lines else 0, source=source)
     mbytes = _MEM_UNITS[lines[start][1].strip()]
     body = lines[start + 1 :]
-    if len(body) < 2 or not body[0][1].split()[-3:] == ["Alloc", "Alloc", "Alloc"]:
+    if len(body) < 2 or body[0][1].split()[-3:] != ["Alloc"] * 3 or body[1][1].split()[-2:] != ["commit", "limit"]:
         raise ParseError("missing the two header lines", body[0][0] if body else lines[start][0], source=source)
     rows: dict[int, MemCheckRow] = {}
     summary: MemCheckRow | None = None
