@@ -341,3 +341,37 @@ async def test_small_terminal_still_shows_table_rows(size: tuple[int, int]) -> N
         assert table.size.height >= 4
         assert table.size.width >= 40
         _ = NOW
+
+
+async def test_cursor_stays_on_the_first_row_while_nodes_report_in_any_order() -> None:
+    full = standard_snapshots()
+    empty = {
+        name: replace(snap, containers=MappingProxyType({}), health=NodeHealth.UNREACHABLE)
+        for name, snap in full.items()
+    }
+    cluster = FakeCluster(empty)
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        cluster.push(full["hn2"])
+        await pilot.pause()
+        table = table_of(app)
+        assert table.cursor_key == "hn2/201"
+        cluster.push(full["hn1"])
+        await pilot.pause()
+        assert table.cursor_key == "hn1/101"
+        assert table.scroll_y == 0
+
+
+async def test_rows_appear_and_vanish_with_marks_of_vanished_rows_dropped() -> None:
+    cluster = FakeCluster(standard_snapshots())
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        await pilot.press("down", "space")  # mark 102
+        hn1 = cluster.snapshots()["hn1"]
+        cts = {ctid: ct for ctid, ct in hn1.containers.items() if ctid != 102}
+        cts[110] = container(110, name="new")
+        cluster.push(replace(hn1, containers=MappingProxyType(cts)))
+        await pilot.pause()
+        assert "hn1/102" not in table.order and not table.marks
+        assert table.order[3] == "hn1/110"

@@ -9,16 +9,17 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from vztui.backend.delta import compute_delta
 from vztui.backend.operation import Operation
-from vztui.backend.snapshot import FailcntIncrease, NearLimit, NodeDelta, NodeHealth, NodeSnapshot
+from vztui.backend.snapshot import FailcntIncrease, NodeDelta, NodeHealth, NodeSnapshot
 from vztui.backend.transport import OutputLine
 from vztui.ui.backend_api import ClusterApi
 from vztui.ui.keymap import BY_ID, KeyCommand, palette_only, screen_bindings
@@ -30,13 +31,15 @@ from vztui.ui.widgets.beancounters import BeancounterPanel
 from vztui.ui.widgets.ct_table import CtTable
 from vztui.ui.widgets.filter_bar import FilterBar
 from vztui.ui.widgets.header import HeaderBar, HeaderState
-from vztui.ui.widgets.node_tree import NodeTree
+from vztui.ui.widgets.node_tree import NodeTally, NodeTree, summarise
 from vztui.ui.widgets.ops_pane import OpsPane
 from vztui.ui.widgets.status_bar import StatusBar, StatusState
 
 if TYPE_CHECKING:
     from vztui.ui.operations import ActionRunner
 
+PANEL_DELAY = 0.04
+"""Seconds the cursor must rest before the beancounter panel re-renders for the new row."""
 HINTS: tuple[str, ...] = ("help", "filter", "failing", "ct_detail", "quit")
 """Commands the status line always names (with the user's keys)."""
 
@@ -65,10 +68,13 @@ class MainScreen(Screen[None]):
         self._refresh_every = refresh_every
         self.runner: ActionRunner | None = None
         self._failcnt_log = FailcntLog()
-        self._near: dict[str, tuple[NearLimit, ...]] = {}
+        self._near_keys: dict[str, set[str]] = {}
         self._last_increases: dict[str, tuple[FailcntIncrease, ...]] = {}
         self._refreshing = False
+        self._counts: dict[str, tuple[bool, int, int]] = {}
+        self._tallies: dict[str, NodeTally] = {}
         self._panel_target: tuple[str, int] | None = None
+        self._panel_timer: Timer | None = None
         for binding_id, keys in palette_only(keymap).items():
             command = BY_ID[binding_id]
             self._bindings.bind(keys, command.action, command.title, show=False)
@@ -76,6 +82,8 @@ class MainScreen(Screen[None]):
     # -- layout ------------------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        for snapshot in self.cluster.snapshots().values():
+            self._count(snapshot)
         yield HeaderBar(self._header_state(), id="header")
         with Horizontal(id="body"):
             yield NodeTree(self.cluster_name, self.cluster.nodes, id="nodes")
@@ -96,10 +104,16 @@ class MainScreen(Screen[None]):
         table.load(self.cluster.snapshots().values())
         tree = self.query_one(NodeTree)
         for snapshot in self.cluster.snapshots().values():
-            tree.show_node(snapshot, self.cluster.node_info(snapshot.node))
-            self._near[snapshot.node] = compute_delta(None, snapshot).near_limit
+            tree.show_summary(summarise(snapshot, self.cluster.node_info(snapshot.node), self._tallies[snapshot.node]))
+            found = compute_delta(None, snapshot).near_limit
+            self._near_keys[snapshot.node] = {row_key(near.node, near.ctid) for near in found}
         self._update_header()
         table.focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Narrow or short terminals (80×24 over SSH) give the table the space the panels would take."""
+        self.set_class(event.size.width < 110, "-narrow")
+        self.set_class(event.size.height < 32, "-short")
 
     def on_unmount(self) -> None:
         if self.runner is not None:
@@ -129,11 +143,17 @@ class MainScreen(Screen[None]):
         """One node's tick: the table, the tree line, the failing count and (if it shows this node) the panel."""
         node = delta.node
         self.table.apply_delta(delta)
-        self.query_one(NodeTree).show_node(delta.snapshot, self.cluster.node_info(node))
+        tally = self._tallies.get(node)
+        if tally is None:
+            tally = self._tallies[node] = NodeTally(delta.snapshot)
+        else:
+            tally.apply(delta)
+        self.query_one(NodeTree).show_summary(summarise(delta.snapshot, self.cluster.node_info(node), tally))
+        self._count(delta.snapshot)
         if delta.failcnt_increases:
             self._failcnt_log.add(delta.failcnt_increases)
         self._last_increases[node] = delta.failcnt_increases
-        self._near[node] = delta.near_limit
+        self._near_keys[node] = {row_key(near.node, near.ctid) for near in delta.near_limit}
         self._update_header()
         target = self._panel_target
         if target is not None and target[0] == node:
@@ -149,25 +169,23 @@ class MainScreen(Screen[None]):
 
     def failing_keys(self) -> set[str]:
         """CTs the failing-now view lists: a failcnt rise in its window, or a resource at ≥ 90 % of its barrier."""
-        keys = self._failcnt_log.failing_keys(self.clock())
-        for found in self._near.values():
-            keys.update(row_key(near.node, near.ctid) for near in found)
-        return keys
+        return self._failcnt_log.failing_keys(self.clock()).union(*self._near_keys.values())
+
+    def _count(self, snapshot: NodeSnapshot) -> None:
+        """Per-node figures for the header, so a delta costs its own node's changed CTs, not the cluster's."""
+        tally = self._tallies.get(snapshot.node)
+        if tally is None:
+            tally = self._tallies[snapshot.node] = NodeTally(snapshot)
+        self._counts[snapshot.node] = (snapshot.health is NodeHealth.UP, tally.running, len(snapshot.containers))
 
     def _header_state(self) -> HeaderState:
-        snapshots = self.cluster.snapshots()
-        running = total = up = 0
-        for snapshot in snapshots.values():
-            if snapshot.health is NodeHealth.UP:
-                up += 1
-            total += len(snapshot.containers)
-            running += snapshot.running_count
+        counts = self._counts.values()
         return HeaderState(
             cluster_name=self.cluster_name,
-            nodes_up=up,
-            nodes_total=len(snapshots),
-            running=running,
-            total=total,
+            nodes_up=sum(1 for up, _running, _total in counts if up),
+            nodes_total=len(self.cluster.nodes),
+            running=sum(running for _up, running, _total in counts),
+            total=sum(total for _up, _running, total in counts),
             failing=len(self.failing_keys()),
             read_only=self.read_only,
             paused=self.cluster.paused,
@@ -210,11 +228,19 @@ class MainScreen(Screen[None]):
 
     @on(CtTable.CursorMoved)
     def _cursor_moved(self, event: CtTable.CursorMoved) -> None:
+        """The panel follows the cursor once it rests: holding a key paints only the table, not the panel."""
         event.stop()
-        if event.key is None:
+        if self._panel_timer is not None:
+            self._panel_timer.stop()
+        self._panel_timer = self.set_timer(PANEL_DELAY, self._panel_follows_cursor)
+
+    def _panel_follows_cursor(self) -> None:
+        self._panel_timer = None
+        key = self.table.cursor_key
+        if key is None:
             self._show_panel(None, None)
             return
-        node, ctid = split_key(event.key)
+        node, ctid = split_key(key)
         self._show_panel(self.cluster.snapshots().get(node), ctid)
 
     @on(CtTable.RowActivated)

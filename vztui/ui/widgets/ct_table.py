@@ -9,6 +9,7 @@ it is next on screen, and the cursor is a style laid over the cached line, so mo
 from __future__ import annotations
 
 import time
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
@@ -34,6 +35,8 @@ GUTTER = 2
 """Mark glyph plus a space before the first column."""
 SEPARATOR = 1
 MARK_GLYPH = "●"
+BULK_CHANGES = 64
+"""Rows appearing or vanishing in one delta beyond which one full sort beats inserting them one by one."""
 _ALL = frozenset({"*"})
 """Pseudo field set meaning "every column is dirty" (a row that just appeared)."""
 
@@ -92,7 +95,6 @@ class CtTable(ScrollView, can_focus=True):
         self._header: Strip | None = None
         self._members: set[str] = set()
         self._order: list[str] = []
-        self._index: dict[str, int] = {}
         self._sort_cache: dict[str, Any] = {}
         self._node_rank: dict[str, int] = {}
         self._node_span = 64
@@ -102,8 +104,12 @@ class CtTable(ScrollView, can_focus=True):
         self.sort_column = "ctid"
         self.sort_reverse = False
         self.cursor_key: str | None = None
+        self._cursor_chosen = False
+        """False until the admin moves the cursor: until then it stays on the first row while rows pour in."""
         self._anchor: str | None = None
         self._order_dirty = False
+        self._shape_changed = False
+        self._cursor_screen_row: int | None = None
 
     # -- columns and geometry ----------------------------------------------------------------------------------
 
@@ -132,14 +138,22 @@ class CtTable(ScrollView, can_focus=True):
 
     def load(self, snapshots: Iterable[NodeSnapshot]) -> None:
         """Add every container of these snapshots (the rows the table starts with)."""
+        self._begin_batch()
+        self._order_dirty = True
         for snapshot in snapshots:
-            self._upsert_all(snapshot)
-        self._finish_batch(force_order=True)
+            for ctid in snapshot.containers:
+                key = self._upsert(snapshot, ctid)
+                if key is not None:
+                    self._touch(key, _ALL)
+        self._finish_batch()
 
     def apply_delta(self, delta: NodeDelta) -> None:
         """One node's tick: only its appeared, vanished and changed rows are touched."""
         snapshot = delta.snapshot
         node = delta.node
+        self._begin_batch()
+        if len(delta.appeared) + len(delta.vanished) > BULK_CHANGES:
+            self._order_dirty = True
         touched: dict[str, frozenset[str]] = {}
         for ctid in delta.vanished:
             self._remove(row_key(node, ctid))
@@ -185,12 +199,6 @@ class CtTable(ScrollView, can_focus=True):
                 touched[key] = touched.get(key, frozenset()) | {"faildelta"}
         self._flashing[node] = set(rises)
 
-    def _upsert_all(self, snapshot: NodeSnapshot) -> None:
-        for ctid in snapshot.containers:
-            key = self._upsert(snapshot, ctid)
-            if key is not None:
-                self._touch(key, _ALL)
-
     def _upsert(self, snapshot: NodeSnapshot, ctid: int) -> str | None:
         container = snapshot.containers.get(ctid)
         if container is None:
@@ -210,10 +218,11 @@ class CtTable(ScrollView, can_focus=True):
             return
         self._cells.pop(key, None)
         self._lines.pop(key, None)
-        self._sort_cache.pop(key, None)
         if key in self._members:
+            self._leave_order(key)
             self._members.discard(key)
-            self._order_dirty = True
+            self._shape_changed = True
+        self._sort_cache.pop(key, None)
         self.marks.unmark([key])
 
     def _touch(self, key: str, fields: frozenset[str]) -> None:
@@ -229,23 +238,41 @@ class CtTable(ScrollView, can_focus=True):
                     if column.depends & fields:
                         cells.pop(column.key, None)
         self._lines.pop(key, None)
+        was_member = key in self._members
         member = self._matches(row)
-        if member != (key in self._members):
-            if member:
-                self._members.add(key)
-            else:
+        if not member:
+            if was_member:
+                self._leave_order(key)
                 self._members.discard(key)
+                self._shape_changed = True
+            return
+        spec = COLUMNS[self.sort_column]
+        cached = self._sort_cache.get(key)
+        value = self._sort_key(row, spec) if everything or cached is None or spec.depends & fields else cached
+        if was_member and value == cached:
+            self._refresh_key(key)
+            return
+        if was_member:
+            self._leave_order(key)
+        self._sort_cache[key] = value
+        self._members.add(key)
+        self._join_order(key)
+        self._shape_changed = True
+
+    def _leave_order(self, key: str) -> None:
+        """Take a row out of the sorted order (O(log n) to find, a memmove to close the gap)."""
+        if self._order_dirty:
+            return
+        order = self._order
+        index = bisect_left(order, self._sort_cache[key], key=self._sort_cache.__getitem__)
+        if index < len(order) and order[index] == key:
+            del order[index]
+        else:
             self._order_dirty = True
-        if member:
-            spec = COLUMNS[self.sort_column]
-            if everything or spec.depends & fields or key not in self._sort_cache:
-                value = self._sort_key(row, spec)
-                if self._sort_cache.get(key) != value:
-                    self._sort_cache[key] = value
-                    self._order_dirty = True
-        index = self._index.get(key)
-        if index is not None and not self._order_dirty:
-            self._refresh_index(index)
+
+    def _join_order(self, key: str) -> None:
+        if not self._order_dirty:
+            insort(self._order, key, key=self._sort_cache.__getitem__)
 
     def _matches(self, row: CtRow) -> bool:
         if self._scope is not None and row.node != self._scope:
@@ -268,39 +295,71 @@ class CtTable(ScrollView, can_focus=True):
     def _sort_key(self, row: CtRow, spec: ColumnSpec) -> tuple[Any, ...]:
         return sort_key(spec.sort_value(row, self._clock()), self._rank(row), reverse=self.sort_reverse)
 
-    def _finish_batch(self, *, force_order: bool = False) -> None:
-        if force_order or self._order_dirty:
-            self._rebuild_order()
+    # -- the displayed order -------------------------------------------------------------------------------------
+    #
+    # ``_order`` holds the shown rows sorted ascending by their sort key; a reversed sort displays it back to front
+    # (``sort_key`` already makes ties and empty values come out right either way). Every sort key is unique (the
+    # rank is part of it), so a row's position is a binary search away and no index needs maintaining.
+
+    def _position(self, key: str | None) -> int | None:
+        """The display row of ``key`` (0 = first under the header), or None when it is not shown."""
+        if key is None or key not in self._members or self._order_dirty:
+            return None
+        order = self._order
+        index = bisect_left(order, self._sort_cache[key], key=self._sort_cache.__getitem__)
+        if index >= len(order) or order[index] != key:
+            return None
+        return len(order) - 1 - index if self.sort_reverse else index
+
+    def _key_at(self, position: int) -> str:
+        order = self._order
+        return order[len(order) - 1 - position] if self.sort_reverse else order[position]
+
+    def _begin_batch(self) -> None:
+        """Remember where the cursor sits on screen, so re-sorting rows around it does not make the view jump."""
+        self._shape_changed = False
+        position = self._position(self.cursor_key)
+        self._cursor_screen_row = None if position is None else position - int(self.scroll_y)
+
+    def _finish_batch(self) -> None:
+        if self._order_dirty:
+            self._full_sort()
+            self._shape_changed = True
+        if self._shape_changed:
+            self._settle_view()
         self.post_message(self.ViewChanged())
 
-    def _rebuild_order(self) -> None:
-        """Re-sort the shown rows, keeping the cursor's row on the same screen line (the view does not jump)."""
+    def _full_sort(self) -> None:
         self._order_dirty = False
-        previous_index = self._index.get(self.cursor_key) if self.cursor_key is not None else None
-        screen_row = previous_index - int(self.scroll_y) if previous_index is not None else None
-        members = self._members
         spec = COLUMNS[self.sort_column]
         cache = self._sort_cache
-        for key in members:
+        for key in self._members:
             if key not in cache:
                 cache[key] = self._sort_key(self._rows[key], spec)
-        # The previous order is nearly sorted already: Timsort makes this close to linear per tick.
-        order = [key for key in self._order if key in members]
-        if len(order) != len(members):
-            seen = set(order)
-            order.extend(key for key in members if key not in seen)
-        order.sort(key=cache.__getitem__, reverse=self.sort_reverse)
+        order = list(self._members)
+        order.sort(key=cache.__getitem__)
         self._order = order
-        self._index = {key: index for index, key in enumerate(order)}
+
+    def _settle_view(self) -> None:
+        """After rows moved: size, cursor (kept on its row, or the nearest one) and scroll position."""
+        order = self._order
         self.virtual_size = Size(self._line_width, len(order) + 1)
+        screen_row = self._cursor_screen_row
         cursor_moved = False
-        if self.cursor_key not in self._index:
-            fallback = min(previous_index or 0, len(order) - 1)
-            self.cursor_key = order[fallback] if order else None
+        if not self._cursor_chosen and order and self.cursor_key != self._key_at(0):
+            self.cursor_key = self._key_at(0)
+            screen_row = 0
             cursor_moved = True
-        if self.cursor_key is not None and screen_row is not None:
-            target = self._index[self.cursor_key] - screen_row
-            self.scroll_to(y=max(0, target), animate=False, immediate=True)
+        elif order and self._position(self.cursor_key) is None:
+            fallback = min(int(self.scroll_y) + (screen_row or 0), len(order) - 1)
+            self.cursor_key = self._key_at(max(0, fallback))
+            cursor_moved = True
+        elif not order and self.cursor_key is not None:
+            self.cursor_key = None
+            cursor_moved = True
+        position = self._position(self.cursor_key)
+        if position is not None and screen_row is not None and position - screen_row != int(self.scroll_y):
+            self.scroll_to(y=max(0, position - screen_row), animate=False, immediate=True)
         self._keep_cursor_visible()
         self.refresh()
         if cursor_moved:
@@ -325,9 +384,10 @@ class CtTable(ScrollView, can_focus=True):
         self._recompute_members()
 
     def _recompute_members(self) -> None:
+        self._begin_batch()
         self._members = {key for key, row in self._rows.items() if self._matches(row)}
-        self._rebuild_order()
-        self.post_message(self.ViewChanged())
+        self._order_dirty = True
+        self._finish_batch()
 
     def sort_by(self, column: str, *, reverse: bool | None = None) -> None:
         if column not in COLUMNS:
@@ -335,17 +395,18 @@ class CtTable(ScrollView, can_focus=True):
         self.sort_column = column
         if reverse is not None:
             self.sort_reverse = reverse
+        self._begin_batch()
         self._sort_cache.clear()
         self._header = None
-        self._rebuild_order()
-        self.post_message(self.ViewChanged())
+        self._order_dirty = True
+        self._finish_batch()
 
     # -- queries -----------------------------------------------------------------------------------------------
 
     @property
     def order(self) -> Sequence[str]:
-        """Keys of the shown rows, in display order."""
-        return self._order
+        """Keys of the shown rows, in display order (a copy: O(rows), for bulk marks and tests)."""
+        return self._order[::-1] if self.sort_reverse else list(self._order)
 
     @property
     def total(self) -> int:
@@ -362,7 +423,7 @@ class CtTable(ScrollView, can_focus=True):
         """Marked rows the filter or scope hides right now (a bulk action still includes them)."""
         if not self.marks:
             return 0
-        return sum(1 for key in self.marks.keys if key not in self._index)
+        return sum(1 for key in self.marks.keys if key not in self._members)
 
     def targets(self) -> list[tuple[str, int]]:
         """What an action applies to: every marked row (by CTID), else the cursor's row."""
@@ -381,23 +442,23 @@ class CtTable(ScrollView, can_focus=True):
 
     @property
     def cursor_index(self) -> int | None:
-        return self._index.get(self.cursor_key) if self.cursor_key is not None else None
+        return self._position(self.cursor_key)
 
     def move_cursor_to(self, key: str) -> bool:
         """Put the cursor on ``key`` if it is shown; returns False when the filter or scope hides it."""
-        if key not in self._index:
+        if self._position(key) is None:
             return False
         self._set_cursor(key)
         return True
 
     def _set_cursor(self, key: str | None) -> None:
+        self._cursor_chosen = True
         old = self.cursor_key
         if key == old:
             return
         self.cursor_key = key
         for changed in (old, key):
-            if changed is not None and changed in self._index:
-                self._refresh_index(self._index[changed])
+            self._refresh_key(changed)
         self._keep_cursor_visible()
         self.post_message(self.CursorMoved(key))
 
@@ -406,7 +467,7 @@ class CtTable(ScrollView, can_focus=True):
             return
         index = self.cursor_index
         target = 0 if index is None else max(0, min(len(self._order) - 1, index + step))
-        self._set_cursor(self._order[target])
+        self._set_cursor(self._key_at(target))
 
     @property
     def _page(self) -> int:
@@ -456,18 +517,17 @@ class CtTable(ScrollView, can_focus=True):
             return
         index = int(self.scroll_y) + event.y - 1
         if 0 <= index < len(self._order):
-            self._set_cursor(self._order[index])
+            key = self._key_at(index)
+            self._set_cursor(key)
             if event.chain >= 2:
-                self.post_message(self.RowActivated(self._order[index]))
+                self.post_message(self.RowActivated(key))
 
     # -- marks -------------------------------------------------------------------------------------------------
 
     def _remark(self, keys: Iterable[str]) -> None:
         for key in keys:
             self._lines.pop(key, None)
-            index = self._index.get(key)
-            if index is not None:
-                self._refresh_index(index)
+            self._refresh_key(key)
         self.post_message(self.ViewChanged())
 
     def toggle_mark(self) -> None:
@@ -485,9 +545,12 @@ class CtTable(ScrollView, can_focus=True):
         key = self.cursor_key
         if key is None:
             return
-        anchor = self._anchor if self._anchor in self._index else key
-        low, high = sorted((self._index[anchor], self._index[key]))
-        self._remark(self.marks.mark(self._order[low : high + 1]))
+        here = self._position(key)
+        there = self._position(self._anchor)
+        if here is None:
+            return
+        low, high = sorted((here, here if there is None else there))
+        self._remark(self.marks.mark(self._key_at(position) for position in range(low, high + 1)))
 
     def mark_all(self) -> None:
         """Mark every row the filter and scope show."""
@@ -501,10 +564,17 @@ class CtTable(ScrollView, can_focus=True):
 
     # -- rendering ---------------------------------------------------------------------------------------------
 
+    def _refresh_key(self, key: str | None) -> None:
+        """Repaint the row of ``key`` if it is on screen (nothing else)."""
+        position = self._position(key)
+        if position is not None:
+            self._refresh_index(position)
+
     def _refresh_index(self, index: int) -> None:
         y = index - int(self.scroll_y) + 1
-        if 1 <= y < self.size.height:
-            self.refresh(Region(0, y, self.size.width, 1))
+        size = self.size
+        if 1 <= y < size.height:
+            self.refresh(Region(0, y, size.width, 1))
 
     def _cell(self, key: str, column: ColumnSpec) -> Text:
         cells = self._cells.get(key)
@@ -582,7 +652,7 @@ class CtTable(ScrollView, can_focus=True):
         index = scroll_y + y - 1
         if index >= len(self._order):
             return Strip.blank(width, base)
-        key = self._order[index]
+        key = self._key_at(index)
         strip = self._line(key)
         if key == self.cursor_key:
             cursor = _background(self, "ct-table--cursor")
@@ -604,9 +674,7 @@ class CtTable(ScrollView, can_focus=True):
             if text.plain != format_uptime(uptime_of(row, now)):
                 cells.pop("uptime", None)
                 self._lines.pop(key, None)
-                index = self._index.get(key)
-                if index is not None:
-                    self._refresh_index(index)
+                self._refresh_key(key)
 
     # -- summary -----------------------------------------------------------------------------------------------
 

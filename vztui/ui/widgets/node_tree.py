@@ -14,8 +14,8 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from vztui.backend.snapshot import NodeHealth, NodeSnapshot
-from vztui.openvz.models import NodeInfo
+from vztui.backend.snapshot import NodeDelta, NodeHealth, NodeSnapshot
+from vztui.openvz.models import Container, NodeInfo
 from vztui.openvz.units import PAGE_SIZE, is_unlimited
 from vztui.ui.state.palette import Palette
 from vztui.ui.state.text import clean
@@ -38,29 +38,64 @@ class NodeSummary:
     error: str
 
 
-def memory_commitment(snapshot: NodeSnapshot, info: NodeInfo | None) -> float | None:
+class NodeTally:
+    """Running count and promised RAM+swap of one node's CTs, kept per CT so a delta costs only its changed CTs."""
+
+    __slots__ = ("_cts", "promised", "running")
+
+    def __init__(self, snapshot: NodeSnapshot) -> None:
+        self._cts: dict[int, tuple[bool, int]] = {}
+        self.running = 0
+        self.promised = 0
+        for ctid, container in snapshot.containers.items():
+            self._set(ctid, container)
+
+    def apply(self, delta: NodeDelta) -> None:
+        containers = delta.snapshot.containers
+        for ctid in delta.vanished:
+            self._drop(ctid)
+        for ctid in delta.appeared:
+            self._set(ctid, containers[ctid])
+        for ctid, fields in delta.changed.items():
+            if "status" in fields or "resources" in fields:
+                self._set(ctid, containers[ctid])
+
+    def _drop(self, ctid: int) -> None:
+        old = self._cts.pop(ctid, None)
+        if old is not None:
+            self.running -= old[0]
+            self.promised -= old[1]
+
+    def _set(self, ctid: int, container: Container) -> None:
+        self._drop(ctid)
+        promised = 0
+        for resource in ("physpages", "swappages"):
+            bc = container.resources.get(resource)
+            if bc is not None and bc.limit and not is_unlimited(bc.limit):
+                promised += bc.limit * PAGE_SIZE
+        entry = (container.running, promised)
+        self._cts[ctid] = entry
+        self.running += entry[0]
+        self.promised += promised
+
+
+def memory_commitment(snapshot: NodeSnapshot, info: NodeInfo | None, tally: NodeTally) -> float | None:
     """vzmemcheck's MemSwap commit when the node reported it, else the CTs' RAM+swap limits over RAM+swap."""
     if info is not None and info.capacity.mem_commit_percent is not None:
         return info.capacity.mem_commit_percent / 100.0
     meminfo = snapshot.meminfo
     if meminfo is None or not meminfo.total + meminfo.swap_total:
         return None
-    promised = 0
-    for container in snapshot.containers.values():
-        for resource in ("physpages", "swappages"):
-            bc = container.resources.get(resource)
-            if bc is not None and bc.limit and not is_unlimited(bc.limit):
-                promised += bc.limit * PAGE_SIZE
-    return promised / (meminfo.total + meminfo.swap_total)
+    return tally.promised / (meminfo.total + meminfo.swap_total)
 
 
-def summarise(snapshot: NodeSnapshot, info: NodeInfo | None) -> NodeSummary:
+def summarise(snapshot: NodeSnapshot, info: NodeInfo | None, tally: NodeTally) -> NodeSummary:
     return NodeSummary(
         name=snapshot.node,
         health=snapshot.health,
-        running=snapshot.running_count,
+        running=tally.running,
         total=len(snapshot.containers),
-        commit=memory_commitment(snapshot, info),
+        commit=memory_commitment(snapshot, info, tally),
         since=snapshot.taken_at,
         error=snapshot.error,
     )
@@ -137,9 +172,6 @@ class NodeTree(Tree[str | None]):
 
     def summary(self, node: str) -> NodeSummary | None:
         return self._summaries.get(node)
-
-    def show_node(self, snapshot: NodeSnapshot, info: NodeInfo | None) -> None:
-        self.show_summary(summarise(snapshot, info))
 
     def show_summary(self, summary: NodeSummary) -> None:
         if self._summaries.get(summary.name) == summary:
