@@ -14,7 +14,8 @@ from textual.widgets import Static
 
 from vztui.backend.nodespec import NodeSpec, TransportKind
 from vztui.backend.snapshot import NodeHealth, NodeSnapshot
-from vztui.openvz.models import Container, CtConfig, CtStatus, NodeCapacity, NodeInfo, VzConf
+from vztui.backend.transport import CommandResult
+from vztui.openvz.models import Beancounter, Container, CtConfig, CtStatus, NodeCapacity, NodeInfo, VzConf
 
 NOW = 1_790_000_000.0
 CONF_101 = """\
@@ -34,8 +35,28 @@ IP_ADDRESS="10.0.0.11"
 """
 
 
-def ct(ctid: int, status: str = "running", *, ips: Sequence[str] = (), hostname: str | None = None) -> Container:
-    return Container(ctid=ctid, status=CtStatus(status), hostname=hostname, ips=tuple(ips))
+def ct(
+    ctid: int,
+    status: str = "running",
+    *,
+    ips: Sequence[str] = (),
+    hostname: str | None = None,
+    ostemplate: str | None = "centos-6-x86_64",
+    ram_gib: int = 0,
+) -> Container:
+    """A container; ``ram_gib`` gives it VSwap beancounters (that much RAM, as much swap)."""
+    resources = {}
+    if ram_gib:
+        pages = ram_gib * 1024**3 // 4096
+        resources = {name: Beancounter(name, 0, 0, 0, pages, 0) for name in ("physpages", "swappages")}
+    return Container(
+        ctid=ctid,
+        status=CtStatus(status),
+        hostname=hostname,
+        ips=tuple(ips),
+        ostemplate=ostemplate,
+        resources=MappingProxyType(resources),
+    )
 
 
 def snap(node: str, *containers: Container, health: NodeHealth = NodeHealth.UP) -> NodeSnapshot:
@@ -47,11 +68,16 @@ def snap(node: str, *containers: Container, health: NodeHealth = NodeHealth.UP) 
     )
 
 
-def info(templates: Sequence[str] = ("centos-6-x86_64", "debian-7.0-x86_64"), samples: Sequence[str] = ()) -> NodeInfo:
+def info(
+    templates: Sequence[str] = ("centos-6-x86_64", "debian-7.0-x86_64"),
+    samples: Sequence[str] = (),
+    *,
+    private: str = "/vz/private/$VEID",
+) -> NodeInfo:
     return NodeInfo(
         hostname="hn1.example.com",
         kernel="2.6.32-042stab145.3",
-        vz=VzConf(),
+        vz=VzConf(ve_private=private),
         capacity=NodeCapacity(cpus=4, ram_bytes=16 * 1024**3, swap_bytes=4 * 1024**3),
         templates=tuple(templates),
         samples=tuple(samples),
@@ -100,6 +126,13 @@ class StaticCluster:
 
     def transport(self, node: str) -> Any:
         return _FileTransport(self._files)
+
+    def subscribe(self, listener: object) -> Callable[[], None]:
+        return lambda: None
+
+    async def run_read(self, node: str, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
+        """Every inspection succeeds silently (``vzmigrate --check-only`` included)."""
+        return CommandResult(tuple(argv), 0, b"", b"", 0.0)
 
     async def read_ct_config(self, node: str, ctid: int) -> CtConfig:
         text = self._files[f"/etc/vz/conf/{ctid}.conf"]

@@ -27,6 +27,7 @@ from vztui.ui.operations import IMPLEMENTED, ActionRunner
 from vztui.ui.screens.confirm import ConfirmScreen
 from vztui.ui.screens.create import CreateScreen
 from vztui.ui.screens.exec_prompt import ExecPromptScreen
+from vztui.ui.screens.migrate import MigrateScreen
 from vztui.ui.screens.prompt import PromptScreen
 from vztui.ui.screens.setform import SetFormScreen
 from vztui.ui.screens.snapshots import SnapshotsScreen
@@ -397,3 +398,31 @@ async def test_snapshots_create_and_delete_on_ploop_and_explain_simfs(tmp_path: 
             await runner.invoke("snapshot_list", [("hn1", simfs)])
             await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen) and app.screen.query("#reason"))
             assert "uses simfs" in str(app.screen.query_one("#reason", Static).render())
+
+
+async def test_migrate_after_a_passing_preflight(tmp_path: Path, sim: dict[str, Path]) -> None:
+    async with started(sim, tmp_path / "journal") as cluster:
+        app = RunnerHost(cluster)
+        async with app.run_test(size=(150, 40)) as pilot:
+            assert app.runner is not None
+            await app.runner.invoke("migrate", [("hn1", 101)])
+            await until(pilot, lambda: isinstance(app.screen, MigrateScreen) and app.screen.query("#check"))
+            screen = app.screen
+            assert isinstance(screen, MigrateScreen)
+            screen.query_one("#dest", Select).value = "hn2"
+            await pilot.pause()
+            screen.query_one("#check", Button).press()
+            await until(pilot, lambda: bool(screen.results), within=30, what="the pre-flight")
+            (result,) = screen.results
+            assert result.ok, result.checks
+            check = result.check("check-only")
+            assert check is not None and check.detail == "vzmigrate --check-only passed"
+            await pilot.pause()
+            screen.query_one("#migrate", Button).press()
+            commands = await _confirm(pilot, app)
+            assert commands == "hn1: vzmigrate hn2 101"
+            await until(pilot, lambda: app.runner is not None and app.runner.finished, within=60)
+            assert [r.state for r in app.runner.finished[-1].results()] == ["succeeded"]
+            await cluster.refresh()
+            assert _status(cluster, "hn1", 101) is None
+            assert _status(cluster, "hn2", 101) == "running"

@@ -45,6 +45,7 @@ IMPLEMENTED: frozenset[str] = frozenset(
         "snapshot_delete",
         "snapshot_mount",
         "snapshot_umount",
+        "migrate",
     }
 )
 """The action ids this runner carries out (the rest of ``ACTIONS`` is not offered by the dashboard yet).
@@ -147,6 +148,11 @@ class ActionRunner:
             self._app.notify(f"{spec.title}: no container selected or marked", severity="warning", markup=False)
             return
         if self._refuse_read_only(spec):
+            return
+        if action_id == "migrate":
+            from vztui.ui.screens.migrate import MigrateScreen
+
+            self._app.push_screen(MigrateScreen(self, tuple(dict.fromkeys(targets))))
             return
         if action_id in _SNAPSHOT_SCREEN:
             from vztui.ui.screens.snapshots import SnapshotsScreen
