@@ -12,7 +12,7 @@ from typing import Final
 
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import DiskUsage, QuotaUsage, VeInfo, VeStat
-from vztui.openvz.parsers._kernelfile import excerpt, lines_of, u64
+from vztui.openvz.parsers._kernelfile import U64_MAX, excerpt, lines_of, u64
 
 VESTAT_COLUMNS: Final = (
     "VEID",
@@ -91,6 +91,7 @@ def parse_veinfo(text: str) -> dict[int, VeInfo]:
     """/proc/vz/veinfo → {ctid: VeInfo} for every running VE, the host (0) included; empty text → {}.
 
     A line is ``veid class_id numproc`` and then the VE's IP addresses, in the kernel's order, exactly as printed.
+    OpenVZ 7 prints ``%10s 0 %5u`` with the CT's name as veid: numeric names read, UUIDs raise ParseError.
     """
     source = "/proc/vz/veinfo"
     lines = lines_of(text)
@@ -118,7 +119,7 @@ def parse_veinfo(text: str) -> dict[int, VeInfo]:
 
 # -- vzquota ---------------------------------------------------------------------------------------------------
 
-_MAX_DIGITS = len(str(2**64 - 1))
+_MAX_DIGITS = len(str(U64_MAX))
 _BLOCKS: Final = "1k-blocks"
 _QUOTA_ROWS: Final = (_BLOCKS, "inodes")
 _QUOTA_WIDTH = 15
@@ -132,7 +133,9 @@ def parse_proc_vzquota(text: str) -> dict[int, QuotaUsage]:
     then per quota a ``<id>: <path>`` line and the rows ``1k-blocks`` and ``inodes``, each with usage, softlimit,
     hardlimit, time and expire. The columns are ``%11s%15Lu%15Lu%15Lu%11u%11u`` with no separating space, so a
     block count of 15 digits or more (an "unlimited" quota) runs into its neighbour; such runs are split back when
-    exactly one reading fits the widths, preferring softlimit == hardlimit, and raise ParseError otherwise.
+    exactly one reading fits the widths, preferring softlimit == hardlimit (what an unlimited quota sets), and raise
+    ParseError otherwise. (That preference could only mislead for unequal limits whose glued digits happen to split
+    into two identical halves.)
     ``over`` is set when usage is above a non-zero soft or hard limit. ``grace`` stays empty: the file gives the
     expiry as an absolute time, and turning it into "time left" needs a clock, which a parser does not have.
     """
