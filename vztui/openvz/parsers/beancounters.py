@@ -7,7 +7,9 @@ splitting is exact for every layout. Values are kept as the kernel's raw integer
 9223372036854775807 or 2147483647); ``vztui.openvz.units`` interprets them.
 
 Tolerated: trailing blanks, CRLF line ends, a missing final newline, blank lines. A truncated last row (the read
-was cut off mid-line) raises ParseError, as does anything else a kernel cannot have printed.
+was cut off mid-line) raises ParseError, as does anything else a kernel cannot have printed. A cut that falls
+between two digits of the very last number cannot be seen in the text; the poller knows a read was cut short from
+its section's missing exit status instead.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def parse_bc_resources(text: str, *, ctid: int | None = None) -> Blocks:
 
     Also reads one beancounter's /proc/bc/<id>/resources, recognised by its missing ``Version:`` line (that file
     has no header and a blank uid column). The id is not in that file, so the caller names it with ``ctid``;
-    without it such text raises ParseError.
+    without it such text raises ParseError. For a whole /proc/bc/resources file ``ctid`` is not used.
     """
     source = "/proc/bc/resources"
     lines = text.split("\n")
