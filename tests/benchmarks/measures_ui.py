@@ -1,0 +1,270 @@
+"""The dashboard's measures for ``run.py``: UI cost per tick and key → paint latency at 10k rows, first frame of
+``vztui --demo`` in a real pty, and bytes per second written to the terminal idle and with 20 cells changing.
+
+Two ways of driving the real ``VztuiApp`` (see each module's docstring for the method):
+
+* in process (``ui_inproc``): a driver that renders every frame to escape sequences, timed on the event loop;
+* in a real pty (``ui_pty``, ``ui_terminal``): ``vztui --demo`` itself, or the app over the benchmark engine
+  (``ui_child``, ``ui_engine``) where exactly which cells change is under control; ``htop`` is the baseline there.
+
+``--quick`` uses 2,000 rows (10 nodes) and shorter windows and says so in each note.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+from tests.benchmarks.common import Context, Measure, Result, not_measured
+
+TICK_GOAL_MS = 30.0
+KEY_GOAL_MS = 50.0
+FIRST_FRAME_GOAL_S = 0.5
+RSS_GOAL_MB = 120.0
+TABLE_SIZE = (200, 60)
+"""Terminal of the in-process measures: a large one (more rows on screen, more to paint per tick)."""
+KEYS_SIZE = (160, 50)
+PTY_SIZE = (120, 40)
+"""Terminal of cold start and bytes/s, for vztui and htop alike."""
+
+
+def _sizes(ctx: Context) -> tuple[int, int, str]:
+    """(nodes, CTs per node, note prefix)."""
+    return (10, 200, "QUICK (2,000 CTs on 10 nodes): ") if ctx.quick else (50, 200, "")
+
+
+def ui_tick(ctx: Context) -> Sequence[Result]:
+    from tests.benchmarks.ui_inproc import tick_figures
+
+    nodes, per_node, quick = _sizes(ctx)
+    ticks = 4 if ctx.quick else 10
+    main = tick_figures(nodes=nodes, per_node=per_node, share=0.05, ticks=ticks, size=TABLE_SIZE)
+    detail: dict[str, object] = {
+        "cts": main.cts,
+        "nodes": nodes,
+        "columns": main.columns,
+        "changed_cts_per_tick": main.changed_cts,
+        "changed_cells_per_tick": main.cells,
+        "terminal": f"{TABLE_SIZE[0]}x{TABLE_SIZE[1]}",
+        "cpu_ms": [round(x, 1) for x in main.cpu_ms],
+        "wall_ms": [round(x, 1) for x in main.wall_ms],
+        "on_delta_ms": [round(x, 1) for x in main.apply_ms],
+        "frames_per_tick": main.frames,
+        "terminal_bytes_per_tick": round(main.bytes_per_tick),
+        "first_frame_in_process_s": round(main.first_frame_s, 3),
+        "quick": ctx.quick,
+    }
+    if not ctx.quick:
+        rows = tick_figures(nodes=nodes, per_node=per_node, share=0.05 * 3 / 16, ticks=5, size=TABLE_SIZE)
+        detail["five_percent_of_rows_cpu_ms"] = round(rows.cpu, 1)
+        by_cpu = tick_figures(nodes=nodes, per_node=per_node, share=0.05, ticks=5, size=TABLE_SIZE, sort="cpu")
+        detail["sorted_by_cpu_cpu_ms"] = round(by_cpu.cpu, 1)
+    value = main.cpu
+    return [
+        Result(
+            "ui_tick_10k",
+            round(value, 1),
+            "ms CPU/tick",
+            f"<= {TICK_GOAL_MS:g} ms",
+            TICK_GOAL_MS,
+            value <= TICK_GOAL_MS,
+            note=(
+                f"{quick}median of {len(main.cpu_ms)} ticks, {main.cells} of {main.cts * main.columns} cells "
+                f"(5 %) changing on {main.changed_cts} CTs; event-loop CPU from the first on_delta to the end of the "
+                f"last frame written (ANSI included), {TABLE_SIZE[0]}x{TABLE_SIZE[1]}; wall median "
+                f"{statistics.median(main.wall_ms):.0f} ms (includes Textual's 1/60 s frame pacing)"
+            ),
+            detail=detail,
+        )
+    ]
+
+
+def key_latency(ctx: Context) -> Sequence[Result]:
+    from tests.benchmarks import ui_terminal
+    from tests.benchmarks.ui_inproc import key_figures
+
+    nodes, per_node, quick = _sizes(ctx)
+    seconds = 12.0 if ctx.quick else 60.0
+    keys = ui_terminal.key_latency(
+        size=KEYS_SIZE, nodes=nodes, per_node=per_node, seconds=seconds, scratch=ctx.directory("keys")
+    )
+    if not keys.latencies_ms:
+        return [not_measured("key_latency_p95_10k", "no key was attributed to a painted frame")]
+    inproc = key_figures(nodes=nodes, per_node=per_node, share=0.05, seconds=seconds / 2, size=KEYS_SIZE)
+    p95 = keys.percentile(95)
+    return [
+        Result(
+            "key_latency_p95_10k",
+            round(p95, 1),
+            "ms p95",
+            f"<= {KEY_GOAL_MS:g} ms",
+            KEY_GOAL_MS,
+            p95 <= KEY_GOAL_MS,
+            note=(
+                f"{quick}real pty {KEYS_SIZE[0]}x{KEYS_SIZE[1]}: {len(keys.latencies_ms)} cursor-down keys at random "
+                f"moments over {seconds:g} s while 5 % of cells change every 2 s ({keys.ticks} ticks); key written → "
+                f"end of the frame showing the moved cursor read back; median {keys.percentile(50):.1f} ms, max "
+                f"{max(keys.latencies_ms):.1f} ms; in-process p95 {inproc.percentile(95):.1f} ms"
+            ),
+            detail={
+                "p50_ms": round(keys.percentile(50), 1),
+                "p99_ms": round(keys.percentile(99), 1),
+                "max_ms": round(max(keys.latencies_ms), 1),
+                "keys": len(keys.latencies_ms),
+                "ticks": keys.ticks,
+                "app_rss_mb_table_full": round(keys.rss_mb, 1) if keys.rss_mb is not None else None,
+                "inproc_p50_ms": round(inproc.percentile(50), 1),
+                "inproc_p95_ms": round(inproc.percentile(95), 1),
+                "inproc_keys": len(inproc.latencies_ms),
+                "cts": nodes * per_node,
+                "quick": ctx.quick,
+            },
+        )
+    ]
+
+
+def cold_start(ctx: Context) -> Sequence[Result]:
+    from tests.benchmarks import ui_terminal
+
+    scratch = ctx.directory("cold")
+    build = ui_terminal.prepare_demo(scratch)
+    runs = 3 if ctx.quick else 7
+    launches = [ui_terminal.launch_demo(scratch, size=PTY_SIZE) for _ in range(runs)]
+    firsts = [run.first_frame for run in launches if run.first_frame is not None]
+    if not firsts:
+        return [not_measured("cold_start_first_frame", "vztui --demo painted no frame in 8 s")]
+    value = statistics.median(firsts)
+    tables = [run.marker_at for run in launches if run.marker_at is not None]
+    floor = statistics.median(ui_terminal.python_pass(PTY_SIZE) for _ in range(runs))
+    htop = None
+    if ui_terminal.HTOP:
+        found = [ui_terminal.htop_first_frame(PTY_SIZE, scratch) for _ in range(runs)]
+        htop = statistics.median([x for x in found if x is not None]) if any(found) else None
+    detail: dict[str, object] = {
+        "runs_s": [round(x, 3) for x in firsts],
+        "table_header_s": _median(tables),
+        "alt_screen_s": _median([r.alt_screen for r in launches if r.alt_screen is not None]),
+        "python_pass_s": round(floor, 3),
+        "htop_first_frame_s": round(htop, 3) if htop is not None else None,
+        "demo_build_s": round(build, 1),
+        "quick": ctx.quick,
+    }
+    if not ctx.quick:
+        detail.update(_demo_10k(ctx))
+    return [
+        Result(
+            "cold_start_first_frame",
+            round(value, 3),
+            "s",
+            f"<= {FIRST_FRAME_GOAL_S:g} s",
+            FIRST_FRAME_GOAL_S,
+            value <= FIRST_FRAME_GOAL_S,
+            baseline=round(htop, 3) if htop is not None else None,
+            ratio=round(htop / value, 2) if htop else None,
+            note=(
+                f"median of {len(firsts)} launches of `vztui --demo` (3 nodes, built beforehand) in a real pty "
+                f"{PTY_SIZE[0]}x{PTY_SIZE[1]}: launch → end of the first write after the alternate screen that shows "
+                f"the cluster's name; baseline htop's first frame (ratio = htop / vztui); `python -c pass` on the "
+                f"same pty {floor:.3f} s; alternate screen entered at {detail['alt_screen_s']} s"
+            ),
+            detail=detail,
+        )
+    ]
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
+
+
+def _demo_10k(ctx: Context) -> dict[str, object]:
+    """``vztui --demo --nodes 50 --cts 200``: first frame, the full 10k-row table, and the app's RSS then (the real
+    engine and the real UI in one process)."""
+    from tests.benchmarks import ui_terminal
+
+    scratch = ctx.directory("demo10k")
+    try:
+        build = ui_terminal.prepare_demo(scratch, nodes=50, cts=200)
+        ctx.log(f"  built the 10k-CT demo cluster in {build:.0f} s")
+        run = ui_terminal.launch_demo(
+            scratch, size=PTY_SIZE, args=("--nodes", "50", "--cts", "200"), full_marker=b"10000/10000 CTs", wait=30
+        )
+    except Exception as exc:
+        return {"demo_10k_error": f"{type(exc).__name__}: {exc}"}
+    return {
+        "demo_10k_first_frame_s": round(run.first_frame, 3) if run.first_frame is not None else None,
+        "demo_10k_full_table_s": round(run.marker_at, 3) if run.marker_at is not None else None,
+        "demo_10k_app_rss_mb": round(run.rss_mb, 1) if run.rss_mb is not None else None,
+        "demo_10k_build_s": round(build, 1),
+    }
+
+
+def terminal_bytes(ctx: Context) -> Sequence[Result]:
+    from tests.benchmarks import ui_terminal
+
+    nodes, per_node, quick = _sizes(ctx)
+    scratch = ctx.directory("bytes")
+    warmup, window = (2.5, 8.0) if ctx.quick else (4.5, 30.0)
+    common = {"size": PTY_SIZE, "nodes": nodes, "per_node": per_node, "warmup": warmup, "window": window}
+    idle = ui_terminal.child_bytes("idle", scratch=scratch, **common)
+    active = ui_terminal.child_bytes("active", scratch=scratch, **common)
+    htop = None
+    if ui_terminal.HTOP:
+        htop = ui_terminal.htop_bytes(size=PTY_SIZE, warmup=warmup, window=window, scratch=scratch)
+    cells = [entry["cells"] for entry in active.log if "cells" in entry]
+    where = f"real pty {PTY_SIZE[0]}x{PTY_SIZE[1]}, {window:g} s window after the table was full"
+    base = htop.per_second if htop is not None else None
+    idle_row = Result(
+        "terminal_bytes_idle",
+        round(idle.per_second, 1),
+        "B/s",
+        "= 0 B/s",
+        0.0,
+        idle.per_second == 0,
+        baseline=round(base, 1) if base is not None else None,
+        note=(
+            f"{quick}the app over the benchmark engine, every node ticking every 2 s with nothing changed; {where}; "
+            f"{idle.total} bytes; baseline htop (same pty, same window)"
+        ),
+        detail={"bytes": idle.total, "window_s": round(idle.window, 1), "quick": ctx.quick},
+    )
+    if base is None:
+        active_row = Result(
+            "terminal_bytes_active",
+            round(active.per_second, 1),
+            "B/s",
+            "<= htop's",
+            None,
+            None,
+            note=f"{quick}htop is not installed, so the goal (htop's bytes/s) could not be measured; {where}",
+        )
+    else:
+        active_row = Result(
+            "terminal_bytes_active",
+            round(active.per_second, 1),
+            "B/s",
+            "<= htop's",
+            round(base, 1),
+            active.per_second <= base,
+            baseline=round(base, 1),
+            ratio=round(base / active.per_second, 2) if active.per_second else None,
+            note=(
+                f"{quick}the app over the benchmark engine, CPU % and Procs of 10 on-screen CTs changing every 2 s "
+                f"(cells per tick: {sorted(set(cells))}); {where}; baseline htop (same pty, same window); ratio = "
+                f"htop / vztui"
+            ),
+            detail={
+                "bytes": active.total,
+                "htop_bytes": htop.total if htop is not None else None,
+                "window_s": round(active.window, 1),
+                "quick": ctx.quick,
+            },
+        )
+    return [idle_row, active_row]
+
+
+MEASURES: list[Measure] = [
+    Measure(("ui_tick_10k",), ui_tick),
+    Measure(("cold_start_first_frame",), cold_start),
+    Measure(("terminal_bytes_idle", "terminal_bytes_active"), terminal_bytes),
+    Measure(("key_latency_p95_10k",), key_latency),
+]

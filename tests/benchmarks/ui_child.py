@@ -1,0 +1,136 @@
+"""The dashboard over the benchmark engine (``ui_engine.FakeEngine``) in a real terminal, run by ``ui_pty`` in a pty.
+
+Modes (every tick is 2 s, like the engine's default refresh):
+
+* ``idle``: every node ticks, nothing changes (the poller's empty deltas): the terminal should receive nothing;
+* ``active``: exactly 20 cells change per tick: CPU % and Procs of 10 running CTs whose rows are on screen;
+* ``load``: 5 % of the table's cells change per tick (as ``ui_tick_10k``), for key latency under refresh.
+
+``--log FILE`` gets one JSON line per event, written as it happens: ``{"ready": …}`` once the table is full (with
+the process's RSS), ``{"ticks": …}`` per tick, and ``{"cursor_frame": N}`` when the N-th synchronized frame written
+to the terminal is the first to show a cursor move (the parent pairs it with the N-th frame end it read, so a
+key's latency is measured from the parent's write to the arrival of the frame that shows its effect).
+
+Usage: python tests/benchmarks/ui_child.py --mode idle|active|load [--nodes 50 --per-node 200] [--log FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from textual.drivers.linux_driver import LinuxDriver
+
+from tests.benchmarks.common import rss_mib
+from tests.benchmarks.ui_engine import CHANGING_COLUMNS, FakeEngine, make_app
+
+SYNC_END = "\x1b[?2026l"
+ACTIVE_CELLS = 20
+ACTIVE_CTS = ACTIVE_CELLS // 2
+
+
+class CountingDriver(LinuxDriver):
+    """Textual's own terminal driver; counts the synchronized frames it hands to the terminal."""
+
+    frames = 0
+
+    def write(self, data: str) -> None:
+        if data == SYNC_END:
+            CountingDriver.frames += 1
+        super().write(data)
+
+
+class Log:
+    def __init__(self, path: Path | None) -> None:
+        self._file: TextIO | None = path.open("w", buffering=1) if path is not None else None
+
+    def event(self, **fields: Any) -> None:
+        if self._file is not None:
+            self._file.write(json.dumps(fields) + "\n")
+
+
+async def drive(mode: str, nodes: int, per_node: int, log: Log) -> None:
+    engine = FakeEngine(nodes=nodes, per_node=per_node)
+    app = make_app(engine)
+    app.driver_class = CountingDriver
+    last_cursor: list[str | None] = [None]
+
+    def after_frame() -> None:
+        screen = app.main_screen
+        if screen is None or not screen.is_mounted:
+            return
+        key = screen.table.cursor_key
+        if key != last_cursor[0]:
+            if last_cursor[0] is not None:
+                log.event(cursor_frame=CountingDriver.frames)
+            last_cursor[0] = key
+
+    app.post_display_hook = after_frame
+
+    async def ticker() -> None:
+        while app.main_screen is None or not app.main_screen.is_mounted:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.5)
+        table = app.main_screen.table
+        log.event(ready=time.time(), rss_mb=rss_mib()[0], rows=table.total, frames=CountingDriver.frames)
+        share = len(table.columns)
+        count = min(len(engine.running_keys()), round(engine.total * share * 0.05 / CHANGING_COLUMNS))
+        ticks = 0
+        while True:
+            await asyncio.sleep(2.0)
+            if mode == "idle":
+                deltas = engine.next_deltas({})
+            elif mode == "active":
+                deltas = engine.next_deltas(_on_screen(engine, table), light=True)
+            else:
+                deltas = engine.next_deltas(engine.random_changes(count))
+            engine.deliver_soon(deltas)
+            ticks += 1
+            cells = sum(len(fields) for d in deltas for fields in d.changed.values())
+            log.event(ticks=ticks, changed_cts=sum(len(d.changed) for d in deltas), cells=cells, rss_mb=rss_mib()[0])
+
+    task = asyncio.create_task(ticker())
+    try:
+        await app.run_async()
+    finally:
+        task.cancel()
+
+
+def _on_screen(engine: FakeEngine, table: Any) -> dict[str, list[int]]:
+    """The first ACTIVE_CTS running CTs among the rows the table shows on screen (two cells each change)."""
+    from vztui.ui.state.rows import split_key
+
+    running = set(engine.running_keys())
+    top = int(table.scroll_y)
+    visible = table.size.height - 1
+    chosen: dict[str, list[int]] = {}
+    found = 0
+    for key in list(table.order)[top : top + visible]:
+        node, ctid = split_key(key)
+        if (node, ctid) in running and found < ACTIVE_CTS:
+            chosen.setdefault(node, []).append(ctid)
+            found += 1
+    return chosen
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mode", choices=("idle", "active", "load"), required=True)
+    parser.add_argument("--nodes", type=int, default=50)
+    parser.add_argument("--per-node", type=int, default=200)
+    parser.add_argument("--log", type=Path)
+    args = parser.parse_args()
+    asyncio.run(drive(args.mode, args.nodes, args.per_node, Log(args.log)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

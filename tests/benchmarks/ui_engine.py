@@ -1,0 +1,282 @@
+"""A deterministic in-memory engine for the UI benchmarks: 10,000 CTs on 50 nodes, ticks that change a chosen
+share of the table, and exact control of which cells change (``ClusterApi`` for ``VztuiApp``).
+
+Why a fake: the UI measures must count the UI's work only. The deltas are computed with the engine's own
+``compute_delta`` *before* they are delivered, so the UI sees exactly what the real engine would send, and the
+engine's cost (``tick_cpu_10k``) is not counted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any
+
+from vztui.backend.delta import NearCache, compute_delta
+from vztui.backend.nodespec import NodeSpec, TransportKind
+from vztui.backend.operation import Operation, OpRequest
+from vztui.backend.snapshot import NodeDelta, NodeHealth, NodeSnapshot
+from vztui.backend.transport import CommandResult, OutputLine, Transport
+from vztui.openvz.models import (
+    Beancounter,
+    Container,
+    CtConfig,
+    CtStatus,
+    DiskUsage,
+    Layout,
+    MemInfo,
+    NodeInfo,
+    PloopSnapshot,
+)
+from vztui.openvz.units import LONG_MAX
+
+NOW = 1_790_000_000.0
+"""The frozen wall clock of the fake data (uptimes never tick over during a run)."""
+GIB = 1024**3
+RESOURCES: tuple[str, ...] = (
+    "kmemsize",
+    "lockedpages",
+    "privvmpages",
+    "shmpages",
+    "numproc",
+    "physpages",
+    "vmguarpages",
+    "oomguarpages",
+    "numtcpsock",
+    "numflock",
+    "numpty",
+    "numsiginfo",
+    "tcpsndbuf",
+    "tcprcvbuf",
+    "othersockbuf",
+    "dgramrcvbuf",
+    "numothersock",
+    "dcachesize",
+    "numfile",
+    "numiptent",
+    "swappages",
+)
+"""The beancounters a vSwap kernel reports per CT (so the app's memory holds what a real tick holds)."""
+TEMPLATES = ("centos-7-x86_64", "debian-11-x86_64", "ubuntu-22.04-x86_64", "centos-6-x86_64")
+CHANGING_COLUMNS = 3
+"""Cells a "changed" running CT changes: CPU %, RAM held and Procs (what moves on a live node)."""
+
+
+def node_names(nodes: int) -> list[str]:
+    return [f"hn{index:02d}" for index in range(1, nodes + 1)]
+
+
+def _resources(rng: random.Random, physpages: int) -> Mapping[str, Beancounter]:
+    bcs = {}
+    for name in RESOURCES:
+        if name == "physpages":
+            bcs[name] = Beancounter(name, physpages, physpages + 512, 0, 262_144, 0)
+        elif name == "numproc":
+            bcs[name] = Beancounter(name, 40, 80, LONG_MAX, LONG_MAX, 0)
+        else:
+            held = rng.randrange(0, 50_000)
+            bcs[name] = Beancounter(name, held, held + rng.randrange(0, 500), LONG_MAX, LONG_MAX, 0)
+    return MappingProxyType(bcs)
+
+
+def make_container(rng: random.Random, ctid: int, index: int) -> Container:
+    running = index % 7 != 0
+    return Container(
+        ctid=ctid,
+        status=CtStatus.RUNNING if running else CtStatus.STOPPED,
+        name=f"web{ctid}" if index % 3 else None,
+        hostname=f"ct{ctid}.hosting.example.com",
+        ips=(f"10.{ctid // 65_536 % 256}.{ctid // 256 % 256}.{ctid % 256}",),
+        ostemplate=TEMPLATES[index % len(TEMPLATES)],
+        layout=Layout.PLOOP if index % 5 else Layout.SIMFS,
+        onboot=True,
+        numproc=rng.randrange(10, 200) if running else None,
+        cpus=2,
+        cpuunits=1000,
+        diskspace=DiskUsage(rng.randrange(500_000, 9_000_000), 10_485_760, 11_534_336),
+        vswap=True,
+        resources=_resources(rng, rng.randrange(10_000, 200_000)),
+    )
+
+
+@dataclass
+class _Node:
+    snapshot: NodeSnapshot
+    near: NearCache
+
+
+class FakeEngine:
+    """``ClusterApi`` over generated data. ``next_deltas`` prepares one tick (all nodes) without delivering it;
+    ``deliver`` hands the deltas to the listeners the way the engine does (``on_delta`` on the event loop)."""
+
+    def __init__(self, *, nodes: int = 50, per_node: int = 200, seed: int = 1, read_only: bool = True) -> None:
+        self.read_only = read_only
+        self._rng = random.Random(seed)
+        self._listeners: list[Any] = []
+        self._paused = False
+        self._nodes: dict[str, _Node] = {}
+        self._ticks = 0
+        for number, node in enumerate(node_names(nodes)):
+            cts = {}
+            for index in range(per_node):
+                ctid = 1000 + number * per_node + index
+                cts[ctid] = make_container(self._rng, ctid, index)
+            snapshot = NodeSnapshot(
+                node=node,
+                taken_at=NOW,
+                health=NodeHealth.UP,
+                containers=MappingProxyType(cts),
+                cpu_percent=MappingProxyType({c: 1.0 for c, ct in cts.items() if ct.running}),
+                started_at=MappingProxyType({c: NOW - 86_400 - c for c, ct in cts.items() if ct.running}),
+                meminfo=MemInfo(256 * GIB, 100 * GIB, 150 * GIB, 64 * GIB, 60 * GIB),
+            )
+            near: NearCache = {}
+            compute_delta(None, snapshot, near_cache=near)
+            self._nodes[node] = _Node(snapshot, near)
+
+    # -- ticks -------------------------------------------------------------------------------------------------
+
+    @property
+    def total(self) -> int:
+        return sum(len(n.snapshot.containers) for n in self._nodes.values())
+
+    def running_keys(self) -> list[tuple[str, int]]:
+        return [
+            (name, ctid) for name, n in self._nodes.items() for ctid, ct in n.snapshot.containers.items() if ct.running
+        ]
+
+    def next_deltas(self, changes: Mapping[str, Sequence[int]], *, light: bool = False) -> list[NodeDelta]:
+        """One tick of every node: the CTs in ``changes`` get new CPU %, RAM held and numproc (three cells), or
+        with ``light`` only CPU % and numproc (two cells); other nodes and CTs are unchanged (an empty delta, as the
+        poller sends every tick)."""
+        self._ticks += 1
+        deltas = []
+        taken = NOW + 2.0 * self._ticks
+        for name, node in self._nodes.items():
+            prev = node.snapshot
+            ctids = changes.get(name, ())
+            cts = dict(prev.containers)
+            cpu = dict(prev.cpu_percent)
+            for ctid in ctids:
+                cpu[ctid] = round((ctid * 7 + self._ticks * 13) % 1000 / 10, 1)
+                ct = cts[ctid]
+                numproc = 10 + (ctid + self._ticks) % 190
+                if light:
+                    cts[ctid] = replace(ct, numproc=numproc)
+                    continue
+                bcs = dict(ct.resources)
+                phys = bcs["physpages"]
+                held = 10_000 + (phys.held + 997 * self._ticks + ctid) % 190_000
+                bcs["physpages"] = replace(phys, held=held, maxheld=max(phys.maxheld, held))
+                cts[ctid] = replace(ct, numproc=numproc, resources=MappingProxyType(bcs))
+            snapshot = replace(
+                prev, taken_at=taken, containers=MappingProxyType(cts), cpu_percent=MappingProxyType(cpu)
+            )
+            deltas.append(compute_delta(prev, snapshot, near_cache=node.near))
+            node.snapshot = snapshot
+        return deltas
+
+    def random_changes(self, count: int) -> dict[str, list[int]]:
+        """``count`` running CTs chosen by the seeded generator, grouped by node."""
+        chosen = self._rng.sample(self.running_keys(), count)
+        grouped: dict[str, list[int]] = {}
+        for node, ctid in chosen:
+            grouped.setdefault(node, []).append(ctid)
+        return grouped
+
+    def deliver(self, deltas: Sequence[NodeDelta]) -> None:
+        for delta in deltas:
+            for listener in list(self._listeners):
+                listener.on_delta(delta)
+
+    def deliver_soon(self, deltas: Sequence[NodeDelta]) -> None:
+        """Each node's delta in its own event-loop callback, as each NodePoller task calls ``on_delta``."""
+        loop = asyncio.get_running_loop()
+        for delta in deltas:
+            loop.call_soon(self.deliver, (delta,))
+
+    # -- ClusterApi ----------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        return
+
+    async def stop(self) -> None:
+        return
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return tuple(self._nodes)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def snapshots(self) -> Mapping[str, NodeSnapshot]:
+        return MappingProxyType({name: n.snapshot for name, n in self._nodes.items()})
+
+    def subscribe(self, listener: Any) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    async def refresh(self, node: str | None = None) -> None:
+        return
+
+    def set_paused(self, paused: bool) -> None:
+        self._paused = paused
+
+    async def submit(self, request: OpRequest) -> Operation:
+        raise RuntimeError("the benchmark engine runs no operations")
+
+    async def submit_plan(self, requests: Sequence[OpRequest]) -> list[Operation]:
+        raise RuntimeError("the benchmark engine runs no operations")
+
+    async def cancel(self, op_id: str) -> bool:
+        return False
+
+    async def retry(self, op_id: str) -> Operation:
+        raise KeyError(op_id)
+
+    def operations(self) -> list[Operation]:
+        return []
+
+    def output(self, op_id: str) -> list[OutputLine]:
+        return []
+
+    def history(self, node: str, ctid: int, resource: str) -> Sequence[int]:
+        return ()
+
+    def node_info(self, node: str) -> NodeInfo | None:
+        return None
+
+    async def read_ct_config(self, node: str, ctid: int) -> CtConfig:
+        return CtConfig(ctid, MappingProxyType({}))
+
+    async def ploop_snapshots(self, node: str, ctid: int) -> list[PloopSnapshot]:
+        return []
+
+    async def run_read(self, node: str, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
+        return CommandResult(tuple(argv), 0, b"", b"", 0.0)
+
+    def spec(self, node: str) -> NodeSpec:
+        return NodeSpec(name=node, host=node, transport=TransportKind.LOCAL, refresh=2.0)
+
+    def transport(self, node: str) -> Transport:
+        raise RuntimeError("the benchmark engine has no transports")
+
+
+def make_app(engine: FakeEngine) -> Any:
+    """The real dashboard over ``engine``, clock frozen at ``NOW`` (uptimes do not change during a run)."""
+    from vztui.ui.app import VztuiApp
+
+    return VztuiApp(
+        engine,
+        cluster_name="bench",
+        read_only=True,
+        keymap={},
+        theme="textual-dark",
+        clock=lambda: NOW,
+        start_cluster=False,
+    )

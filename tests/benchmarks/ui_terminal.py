@@ -1,0 +1,243 @@
+"""Measures taken in a real pty (``ui_pty``): first frame of ``vztui --demo``, bytes per second written to the
+terminal (idle and 20 cells changing every 2 s, against ``htop`` in the same pty), and key → paint latency while
+10k rows refresh every 2 s.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks.common import REPO, rss_mib
+from tests.benchmarks.ui_pty import SYNC_END, PtyProgram, first_frame, launch
+
+VZTUI = Path(sys.executable).with_name("vztui")
+CHILD = Path(__file__).resolve().with_name("ui_child.py")
+HTOP = shutil.which("htop")
+DOWN = b"\x1b[B"
+
+
+def _env(scratch: Path) -> dict[str, str]:
+    """A clean HOME (no user config for htop or vztui) and the demo's cluster inside the scratch directory."""
+    home = scratch / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "VZTUI_DEMO_DIR": str(scratch / "demo"),
+        "VZTUI_SIM_SPEED": "0",
+    }
+
+
+def prepare_demo(scratch: Path, *, nodes: int = 3, cts: int | None = None) -> float:
+    """Build the demo cluster beforehand (``vztui --demo`` builds it on first use): cold start measures the launch,
+    not the one-off build. Returns the build's seconds."""
+    import subprocess
+
+    began = time.perf_counter()
+    code = f"from vztui.demo import prepare_demo; prepare_demo(nodes={nodes}, cts={cts!r})"
+    subprocess.run([sys.executable, "-c", code], env={**os.environ, **_env(scratch)}, check=True, cwd=REPO)
+    return time.perf_counter() - began
+
+
+# -- cold start ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Launch:
+    first_frame: float | None
+    marker_at: float | None
+    alt_screen: float | None
+    rss_mb: float | None
+
+
+def launch_demo(
+    scratch: Path, *, size: tuple[int, int], args: tuple[str, ...] = (), full_marker: bytes = b"CTID", wait: float = 8.0
+) -> Launch:
+    """``vztui --demo`` in a fresh pty: when the first frame with visible content arrived (the cluster's name), when
+    ``full_marker`` first showed, and the process's RSS at that moment."""
+    program = launch([str(VZTUI), "--demo", *args], size=size, env=_env(scratch), cwd=scratch)
+    rss = None
+    try:
+        if program.pump(wait, until=full_marker):
+            program.pump(0.3)
+            rss = rss_mib(program.process.pid)[0]
+    finally:
+        program.stop()
+    output = program.output
+    alt = next((at for at, chunk in program.chunks if b"\x1b[?1049h" in chunk), None)
+    return Launch(first_frame(program, b"demo"), first_frame(program, full_marker), alt, rss if output else None)
+
+
+def htop_first_frame(size: tuple[int, int], scratch: Path) -> float | None:
+    program = launch([HTOP or "htop"], size=size, env=_env(scratch))
+    try:
+        program.pump(3.0, until=b"Tasks")
+        program.pump(0.1)
+    finally:
+        program.stop()
+    return first_frame(program, b"Tasks")
+
+
+def python_pass(size: tuple[int, int]) -> float:
+    """The floor: this interpreter starting and exiting on the same pty."""
+    program = launch([sys.executable, "-c", "pass"], size=size)
+    program.process.wait()
+    took = time.perf_counter() - program.launched
+    program.stop()
+    return took
+
+
+# -- bytes per second -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bytes:
+    per_second: float
+    window: float
+    total: int
+    log: list[dict[str, Any]]
+
+
+def child_bytes(
+    mode: str, *, size: tuple[int, int], nodes: int, per_node: int, warmup: float, window: float, scratch: Path
+) -> Bytes:
+    """The dashboard over the benchmark engine in ``mode`` (idle/active): bytes written over ``window`` seconds,
+    counted after the table is full and ``warmup`` seconds have passed."""
+    log_path = scratch / f"child-{mode}.log"
+    argv = [sys.executable, str(CHILD), "--mode", mode, "--nodes", str(nodes), "--per-node", str(per_node)]
+    program = launch([*argv, "--log", str(log_path)], size=size, env=_env(scratch), cwd=REPO)
+    try:
+        if not _pump_until_log(program, log_path, "ready", 60.0):
+            raise RuntimeError(f"ui_child.py --mode {mode} never became ready: {_tail(program)}")
+        program.pump(warmup)
+        start = time.perf_counter() - program.launched
+        program.pump(window)
+        end = time.perf_counter() - program.launched
+    finally:
+        program.stop()
+    total = program.bytes_between(start, end)
+    return Bytes(total / (end - start), end - start, total, _read_log(log_path))
+
+
+def htop_bytes(*, size: tuple[int, int], warmup: float, window: float, scratch: Path) -> Bytes:
+    program = launch([HTOP or "htop"], size=size, env=_env(scratch))
+    try:
+        program.pump(warmup)
+        start = time.perf_counter() - program.launched
+        program.pump(window)
+        end = time.perf_counter() - program.launched
+    finally:
+        program.stop()
+    total = program.bytes_between(start, end)
+    return Bytes(total / (end - start), end - start, total, [])
+
+
+# -- key latency ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Keys:
+    latencies_ms: list[float]
+    ticks: int
+    rss_mb: float | None
+    keys_sent: int
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def key_latency(
+    *, size: tuple[int, int], nodes: int, per_node: int, seconds: float, scratch: Path, seed: int = 5
+) -> Keys:
+    """Cursor-down keys typed into the pty at random moments while 5 % of the table's cells change every 2 s.
+
+    A key's latency runs from the parent's write of the key to the arrival of the end of the first frame that shows
+    the cursor moved (the child names that frame by its number; the parent numbers the frame ends it reads).
+    """
+    rng = random.Random(seed)
+    log_path = scratch / "child-keys.log"
+    argv = [sys.executable, str(CHILD), "--mode", "load", "--nodes", str(nodes), "--per-node", str(per_node)]
+    program = launch([*argv, "--log", str(log_path)], size=size, env=_env(scratch), cwd=REPO)
+    sent: list[float] = []
+    try:
+        if not _pump_until_log(program, log_path, "ready", 120.0):
+            raise RuntimeError(f"ui_child.py --mode load never became ready: {_tail(program)}")
+        program.pump(1.0)
+        stop = time.perf_counter() + seconds
+        while time.perf_counter() < stop:
+            program.pump(rng.uniform(0.05, 0.25))
+            sent.append(program.send(DOWN))
+            if not _pump_until_log(program, log_path, "cursor_frame", 10.0, count=len(sent)):
+                raise RuntimeError(f"key {len(sent)} was never painted: {_tail(program)}")
+        program.pump(0.2)
+    finally:
+        program.stop()
+    log = _read_log(log_path)
+    frames = [entry["cursor_frame"] for entry in log if "cursor_frame" in entry]
+    ends = _sync_end_times(program)
+    latencies = [(ends[frame - 1] - at) * 1000 for at, frame in zip(sent, frames, strict=False) if frame <= len(ends)]
+    ticks = max((entry.get("ticks", 0) for entry in log), default=0)
+    rss = next((entry["rss_mb"] for entry in log if "ready" in entry), None)
+    return Keys(latencies, ticks, rss, len(sent))
+
+
+def _sync_end_times(program: PtyProgram) -> list[float]:
+    """Arrival time of every synchronized-frame end, in order (a marker split across reads counts when complete)."""
+    ends: list[int] = []
+    offset = 0
+    for _, chunk in program.chunks:
+        offset += len(chunk)
+        ends.append(offset)
+    stream = program.output
+    times = []
+    for match in re.finditer(re.escape(SYNC_END), stream):
+        times.append(program.chunks[bisect.bisect_left(ends, match.end())][0])
+    return times
+
+
+# -- helpers --------------------------------------------------------------------------------------------------------
+
+
+def _read_log(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    entries = []
+    for line in path.read_text().splitlines():
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:  # the line being written right now
+            break
+    return entries
+
+
+def _pump_until_log(program: PtyProgram, path: Path, key: str, seconds: float, *, count: int = 1) -> bool:
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        if sum(1 for entry in _read_log(path) if key in entry) >= count:
+            return True
+        if program.process.poll() is not None:
+            return False
+        program.pump(0.005)
+    return False
+
+
+def _tail(program: PtyProgram) -> str:
+    text = re.sub(rb"\x1b\[[0-9;?<>$]*[a-zA-Z~]", b"", program.output[-3000:]).decode("utf-8", "replace")
+    return " ".join(text.split())[-400:]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
