@@ -583,3 +583,9 @@ def test_sim_vzlist_table_middle_description_with_spaces_and_overflowing_numbers
     }
     assert rows["104"]["description"] == long_description[:32] == "Company website (nginx + php-fpm"
     assert (rows["104"]["physpages.l"], rows["104"]["kmemsize.b"], rows["104"]["hostname"]) == ("65536", "0", None)
+
+
+def test_vzlist_json_with_crlf_line_ends() -> None:
+    text = '[\r\n  {\r\n    "ctid": 101,\r\n    "hostname": "a"b",\r\n    "status": "stopped"\r\n  }\r\n]\r\n'
+    (ct,) = parse_vzlist_json("banner\r\n" + text)
+    assert (ct.ctid, ct.hostname, ct.status) == (101, 'a"b', CtStatus.STOPPED)

@@ -78,7 +78,7 @@ _LIST_LINE = re.compile(
 # meaning (a description ``x", "hostname": "y``); text holding one always takes the re-quoting path. Only string
 # values follow ``": "``; JSON in another layout (several values on a line) also lands there and is left as it is.
 _SUSPECT_LINE = re.compile(r'": (?:"[^"\n]*"(?!,?$)|\[(?!(?:"[^"\n]*"(?:, "[^"\n]*")*)?\],?$))', re.MULTILINE)
-_ARRAY_START = re.compile(r"\[[ \t]*(?:\]|\{|$)")
+_ARRAY_START = re.compile(r"\[[ \t\r]*(?:\]|\{|$)")
 _DECODER = json.JSONDecoder()
 
 
@@ -141,7 +141,12 @@ def _array_start(text: str) -> tuple[int, int]:
 
 
 def _tolerant_decode(body: str, start_line: int) -> Any:
-    """Re-quote the unescaped string and list values vzlist printed, then decode; ParseError if still invalid."""
+    """Re-quote the unescaped string and list values vzlist printed, then decode; ParseError if still invalid.
+
+    CRLF line ends (a transport that added them) become LF first: a value holds no newline, so ``\\r\\n`` only
+    ever ends a line.
+    """
+    body = body.replace("\r\n", "\n")
     fixed = _LIST_LINE.sub(_requote_list, _STRING_LINE.sub(_requote_string, body))
     try:
         data, _end = _DECODER.raw_decode(fixed)
