@@ -228,3 +228,18 @@ async def test_cursor_points_at_the_flashing_row_unless_the_reader_is_in_the_tab
         panel.show(_snap(fails=2), 101, [rise("hn1", 101, "numproc", 1, 2)], _no_history)
         await pilot.pause()
         assert table.cursor_row == 0
+
+
+async def test_theme_change_recolours_the_rows_and_keeps_the_flash() -> None:
+    app = PanelApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(BeancounterPanel)
+        panel.show(_snap(physpages=64_000, fails=1), 101, [rise("hn1", 101, "numproc", 0, 1)], _no_history)
+        await pilot.pause()
+        before = str(_cell(panel, "physpages", "held").style)
+        app.theme = "ansi-dark"
+        await pilot.pause()
+        after = str(_cell(panel, "physpages", "held").style)
+        assert before != after and after == f"bold {panel._palette.error}"
+        assert panel.flashing == {"numproc"}
+        assert "1 +1" in _cell(panel, "numproc", "failcnt").plain

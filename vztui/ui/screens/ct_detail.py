@@ -136,6 +136,7 @@ class CtDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._palette = palette_of(self.app)
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         table: DataTable[Text] = self.query_one("#ct-snapshots", DataTable)
         for key, label, width in SNAPSHOT_COLUMNS:
             table.add_column(label, key=key, width=width)
@@ -145,6 +146,12 @@ class CtDetailScreen(Screen[None]):
         self._unsubscribe = self._cluster.subscribe(_Listener(self))
         self.render_overview()
         self.action_reload()
+
+    def _theme_changed(self, _theme: object) -> None:
+        self._palette = palette_of(self.app)
+        self.render_overview()
+        if self._config is not None:
+            self.query_one("#ct-config", QuietStatic).show(config_text(self._config, self._palette))
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:

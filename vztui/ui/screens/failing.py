@@ -115,6 +115,7 @@ class FailingScreen(Screen[tuple[str, int] | None]):
 
     def on_mount(self) -> None:
         self._palette = palette_of(self.app)
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         table = self.query_one("#failing-table", DataTable)
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
@@ -123,6 +124,10 @@ class FailingScreen(Screen[tuple[str, int] | None]):
         self.set_interval(AGE_INTERVAL, self.rerank)
         self.rerank()
         table.focus()
+
+    def _theme_changed(self, _theme: object) -> None:
+        self._palette = palette_of(self.app)
+        self.rerank()
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:

@@ -137,9 +137,14 @@ class NodeDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._palette = palette_of(self.app)
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self._unsubscribe = self._cluster.subscribe(_Listener(self))
         self.render_all()
         self.query_one("#node-body", VerticalScroll).focus()
+
+    def _theme_changed(self, _theme: object) -> None:
+        self._palette = palette_of(self.app)
+        self.render_all()
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:

@@ -112,10 +112,21 @@ class BeancounterPanel(Widget):
 
     def on_mount(self) -> None:
         self._palette = palette_of(self.app)
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         table = self._table
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
         self._render_empty("No container selected")
+
+    def _theme_changed(self, _theme: object) -> None:
+        """Colours come from the theme: re-render everything in the new palette."""
+        self._palette = palette_of(self.app)
+        self._rows = {}
+        self._table.clear()
+        snapshot, target = self._snapshot, self._target
+        container = snapshot.containers.get(target[1]) if snapshot is not None and target is not None else None
+        if snapshot is not None and container is not None:
+            self._render_all(snapshot, container)
 
     @property
     def _table(self) -> DataTable[Text]:
@@ -166,12 +177,15 @@ class BeancounterPanel(Widget):
             self._flash_until.clear()
             self._last_rise.clear()
         fresh = self._take_increases(target, increases)
+        self._render_all(snapshot, container)
+        if (moved or fresh) and not self._table.has_focus:
+            self._point_at_worst(container)
+
+    def _render_all(self, snapshot: NodeSnapshot, container: Container) -> None:
         self._render_title(snapshot, container)
         self._render_rows(container)
         self._render_cpu(snapshot, container)
-        self._render_quota(snapshot.quota.get(ctid), container)
-        if (moved or fresh) and not self._table.has_focus:
-            self._point_at_worst(container)
+        self._render_quota(snapshot.quota.get(container.ctid), container)
 
     # -- increases and flashes ---------------------------------------------------------------------------------
 

@@ -131,6 +131,7 @@ class OpsPane(Widget):
     def on_mount(self) -> None:
         self.set_class(self.size.width >= WIDE, "-wide")
         self._palette = palette_of(self.app)
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         table = self._table
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
@@ -141,6 +142,12 @@ class OpsPane(Widget):
         for op in self._cluster.operations():
             self.operation_changed(op)
         self.set_interval(1.0, self._tick_durations)
+        self._render_title()
+
+    def _theme_changed(self, _theme: object) -> None:
+        self._palette = palette_of(self.app)
+        for op in list(self._ops.values()):
+            self.operation_changed(op)
         self._render_title()
 
     @property
