@@ -589,3 +589,12 @@ def test_vzlist_json_with_crlf_line_ends() -> None:
     text = '[\r\n  {\r\n    "ctid": 101,\r\n    "hostname": "a"b",\r\n    "status": "stopped"\r\n  }\r\n]\r\n'
     (ct,) = parse_vzlist_json("banner\r\n" + text)
     assert (ct.ctid, ct.hostname, ct.status) == (101, 'a"b', CtStatus.STOPPED)
+
+
+def test_vzquota_batch_cells_that_fill_their_width() -> None:
+    text = f"{12345678901234:14d}{99999999999999:14d}{5:14d}{0:14d}{0:14d}\n{1:14d}{2:14d}{3:14d}{0:14d}{0:14d}\n"
+    usage = parse_vzquota_stat(text, ctid=5)
+    assert usage.blocks == DiskUsage(12345678901234, 99999999999999, 5)
+    assert usage.inodes == DiskUsage(1, 2, 3)
+    with pytest.raises(ParseError):
+        parse_vzquota_stat("1 2 3 4 x\n1 2 3 4 5\n")

@@ -26,12 +26,16 @@ def _number_lines(text: str) -> list[tuple[int, str]]:
 
 _QUOTA_ROW = re.compile(
     r"^\s*(?P<name>1k-blocks|inodes)\s+(?P<usage>\d+)(?P<over>\*?)\s+(?P<soft>\d+)\s+"
-    r"(?P<hard>\d+)(?:\s+(?P<grace>\S+))?\s*$"
+    r"(?P<hard>\d+)(?:\s+(?P<grace>\S+))?\s*$",
+    re.ASCII,
 )
-_QUOTA_BATCH = re.compile(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$")
-_UGID_STATE = re.compile(r"^User/group quota:\s*(?P<state>\S+)\s*$")
-_UGIDS = re.compile(r"^\*?Ugids:\s*loaded\s+(?P<loaded>\d+),\s*total\s+(?P<total>\d+),\s*limit\s+(?P<limit>\d+)\s*$")
-_UGID_EXCEEDED = re.compile(r"^Ugid limit was exceeded:\s*(?P<answer>yes|no)\s*$")
+_BATCH_WIDTH = 14
+"""vzquota -b prints five ``%14llu`` per line with nothing between them."""
+_UGID_STATE = re.compile(r"^User/group quota:\s*(?P<state>\S+)\s*$", re.ASCII)
+_UGIDS = re.compile(
+    r"^\*?Ugids:\s*loaded\s+(?P<loaded>\d+),\s*total\s+(?P<total>\d+),\s*limit\s+(?P<limit>\d+)\s*$", re.ASCII
+)
+_UGID_EXCEEDED = re.compile(r"^Ugid limit was exceeded:\s*(?P<answer>yes|no)\s*$", re.ASCII)
 
 
 def parse_vzquota_stat(text: str, *, ctid: int = 0) -> QuotaUsage:
@@ -42,9 +46,9 @@ def parse_vzquota_stat(text: str, *, ctid: int = 0) -> QuotaUsage:
     """
     source = "vzquota"
     lines = _number_lines(text)
-    batch = [(number, match) for number, line in lines if (match := _QUOTA_BATCH.match(line))]
-    if len(batch) == len(lines) == 2:
-        blocks, inodes = ([int(value) for value in match.groups()] for _number, match in batch)
+    batch = [numbers for _number, line in lines if (numbers := _batch_numbers(line)) is not None]
+    if len(batch) == len(lines) == 2:  # -b: blocks, then inodes
+        blocks, inodes = batch
         return QuotaUsage(
             ctid=ctid,
             blocks=DiskUsage(blocks[0], blocks[1], blocks[2]),
@@ -73,6 +77,17 @@ def parse_vzquota_stat(text: str, *, ctid: int = 0) -> QuotaUsage:
     if set(rows) != {"1k-blocks", "inodes"}:
         raise ParseError("the 1k-blocks or the inodes row is missing", lines[header][0], source=source)
     return QuotaUsage(ctid=ctid, blocks=rows["1k-blocks"], inodes=rows["inodes"], ugid=_ugid(lines[index:]))
+
+
+def _batch_numbers(line: str) -> list[int] | None:
+    """The five numbers of a ``vzquota -b`` line: 14-character cells, which a 14-digit value fills completely."""
+    if len(line) == 5 * _BATCH_WIDTH:
+        cells = [line[start : start + _BATCH_WIDTH].strip() for start in range(0, len(line), _BATCH_WIDTH)]
+    else:
+        cells = line.split()
+    if len(cells) != 5 or not all(cell.isascii() and cell.isdigit() for cell in cells):
+        return None
+    return [int(cell) for cell in cells]
 
 
 def _ugid(lines: list[tuple[int, str]]) -> UgidQuota | None:
@@ -131,9 +146,9 @@ class VzMemCheck:
 
 _FLOAT = r"-?(?:\d+(?:\.\d*)?|inf|nan)"
 _EIGHT = r"\s+".join([f"({_FLOAT})"] * 8)
-_MEM_ROW = re.compile(rf"^\s*(\d+)\s+{_EIGHT}\s*$")
-_MEM_SUMMARY = re.compile(rf"^\s*Summary:\s+{_EIGHT}\s*$")
-_MEM_PLAIN = re.compile(rf"^\s*{_EIGHT}\s*$")
+_MEM_ROW = re.compile(rf"^\s*(\d+)\s+{_EIGHT}\s*$", re.ASCII)
+_MEM_SUMMARY = re.compile(rf"^\s*Summary:\s+{_EIGHT}\s*$", re.ASCII)
+_MEM_PLAIN = re.compile(rf"^\s*{_EIGHT}\s*$", re.ASCII)
 _MEM_UNITS = {"Output values in %": False, "Output values in Mbytes": True}
 
 
@@ -194,9 +209,9 @@ class VzCpuCheck:
         return self.utilization / self.power if self.power > 0 else None
 
 
-_CPU_UTIL = re.compile(r"^Current CPU utilization:\s*(\d+)\s*$")
-_CPU_POWER = re.compile(r"^Power of the node:\s*(\d+(?:\.\d+)?)\s*$")
-_CPU_ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s*$")
+_CPU_UTIL = re.compile(r"^Current CPU utilization:\s*(\d+)\s*$", re.ASCII)
+_CPU_POWER = re.compile(r"^Power of the node:\s*(\d+(?:\.\d+)?)\s*$", re.ASCII)
+_CPU_ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s*$", re.ASCII)
 _CPU_HEADERS = (("VEID", "CPUUNITS"), ("veid", "units"))
 
 
@@ -260,7 +275,9 @@ class VzCalc:
 
 
 _CALC_VALUE = r"(n/a|-?\d+(?:\.\d+)?)"
-_CALC_ROW = re.compile(rf"^(?P<name>[A-Za-z][A-Za-z .+]*?)\s+{_CALC_VALUE}\s+{_CALC_VALUE}\s+{_CALC_VALUE}\s*$")
+_CALC_ROW = re.compile(
+    rf"^(?P<name>[A-Za-z][A-Za-z .+]*?)\s+{_CALC_VALUE}\s+{_CALC_VALUE}\s+{_CALC_VALUE}\s*$", re.ASCII
+)
 _CALC_NAMES = frozenset({"Low Mem", "Total RAM", "Mem + Swap", "Alloc. Mem", "Num. Proc", "Memory"})
 
 
@@ -289,7 +306,7 @@ def parse_vzcalc(text: str) -> VzCalc:
 
 # -- vztmpl-dl --list-local ---------------------------------------------------------------------------------------
 
-_TEMPLATE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+@-]*$")
+_TEMPLATE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+@-]*$", re.ASCII)
 
 
 def parse_template_list(text: str) -> list[str]:
