@@ -186,8 +186,9 @@ async def test_read_only_refuses_every_action(tmp_path: Path, sim: dict[str, Pat
             runner = app.runner
             assert runner is not None
             mutating = sorted(action for action in IMPLEMENTED if ACTIONS[action].mutating)
-            assert set(IMPLEMENTED) - set(mutating) == {"snapshot_list"}
-            assert runner.available("snapshot_list")
+            reads = set(IMPLEMENTED) - set(mutating)
+            assert reads == {"snapshot_list", "status", "quota", "calc"}
+            assert all(runner.available(action) for action in reads)
             for action in mutating:
                 assert not runner.available(action), action
                 await runner.invoke(action, [("hn1", 101)])
@@ -203,6 +204,13 @@ async def test_read_only_refuses_every_action(tmp_path: Path, sim: dict[str, Pat
             assert batch.ops == {} and [t.skipped for t in batch.skipped] == ["refused: read-only"]
             assert cluster.operations() == []
             assert _status(cluster, "hn1", 101) == "running"
+            # Inspections still run (no confirmation), their output in the operation like any other.
+            done = len(runner.finished)
+            await runner.invoke("status", [("hn1", 101)])
+            await until(pilot, lambda: len(runner.finished) > done, within=20, what="vzctl status")
+            assert [(r.state, r.reason) for r in runner.finished[-1].results()] == [("succeeded", "")]
+            (op,) = cluster.operations()
+            assert [line.text for line in cluster.output(op.id)] == ["CTID 101 exist mounted running"]
 
 
 async def _twin_create(root: Path, hostname: str, ips: list[str]) -> None:

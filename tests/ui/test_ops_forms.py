@@ -83,6 +83,16 @@ def test_set_preview_shows_the_one_line_and_the_config_diff() -> None:
     assert any(row.startswith('+ONBOOT="yes"') for row in result.diff)
 
 
+def test_set_preview_takes_raw_ubc_barrier_limit_pairs() -> None:
+    result = preview({"ubc": "numproc=400:440, kmemsize=unlimited"}, 101, CONF_101)
+    assert result.line == "vzctl set 101 --kmemsize unlimited --numproc 400:440 --save"
+    assert '+NUMPROC="400:440"' in result.diff
+    assert preview({"ubc": "numproc"}, 101, CONF_101).errors == (
+        "ubc: 'numproc': write resource=barrier:limit, e.g. numproc=400:400",
+    )
+    assert preview({"ubc": "nosuch=1:1"}, 101, CONF_101).changes is None
+
+
 def test_set_preview_refuses_bad_values_and_empty_forms() -> None:
     assert preview({"ram": "100"}, 101, CONF_101).errors == (
         "ram: '100' is less than 1M; did you forget the suffix (e.g. 512M)?",

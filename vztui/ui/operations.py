@@ -46,6 +46,9 @@ IMPLEMENTED: frozenset[str] = frozenset(
         "snapshot_mount",
         "snapshot_umount",
         "migrate",
+        "status",
+        "quota",
+        "calc",
     }
 )
 """The action ids this runner carries out (the rest of ``ACTIONS`` is not offered by the dashboard yet).

@@ -42,6 +42,7 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("nameserver", "Nameservers", "NAMESERVER"),
     ("name", "Name", "NAME"),
     ("description", "Description", "DESCRIPTION"),
+    ("ubc", "Raw UBC", ""),
 )
 """(form field, label, the CTID.conf key whose current value is shown as the placeholder)."""
 
@@ -64,9 +65,26 @@ class SetPreview:
     errors: tuple[str, ...] = ()
 
 
+def form_values(values: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The form's fields as ``validate_form`` keys: ``ubc`` (``numproc=400:400 kmemsize=…``) becomes ``ubc.<name>``
+    entries. Returns the values and the problems with the raw UBC text."""
+    result = {key: value for key, value in values.items() if key != "ubc"}
+    problems: list[str] = []
+    for item in values.get("ubc", "").replace(",", " ").split():
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            problems.append(f"ubc: {item!r}: write resource=barrier:limit, e.g. numproc=400:400")
+            continue
+        result[f"ubc.{name.lower()}"] = value
+    return result, problems
+
+
 def preview(values: Mapping[str, str], ctid: int, conf_text: str | None, *, host_cpus: int | None = None) -> SetPreview:
     """Validate the form and, when it is valid and not empty, the ``vzctl set`` line and the config diff."""
-    changes, errors = validate_form(values, host_cpus=host_cpus)
+    fields, problems = form_values(values)
+    if problems:
+        return SetPreview(None, errors=tuple(problems))
+    changes, errors = validate_form(fields, host_cpus=host_cpus)
     if errors or changes is None:
         return SetPreview(None, errors=tuple(str(error) for error in errors))
     if changes.is_empty:
@@ -126,7 +144,7 @@ class SetFormScreen(ModalScreen[SetFormResult | None]):
                 with VerticalScroll(id="form"), Grid(id="fields"):
                     for field, label, _ in FIELDS:
                         yield Label(label)
-                        yield Input(id=field)
+                        yield Input(id=field, placeholder="numproc=400:400 …" if field == "ubc" else "")
                     yield Label("Start on boot")
                     yield Select([("yes", "yes"), ("no", "no")], id="onboot", prompt="(unchanged)")
                 with VerticalScroll(id="preview"):
@@ -153,7 +171,7 @@ class SetFormScreen(ModalScreen[SetFormResult | None]):
 
     def _show_current(self, config: CtConfig) -> None:
         for field, _, key in FIELDS:
-            value = config.get(key)
+            value = config.get(key) if key else None
             if value and field != "ipadd":
                 self.query_one(f"#{field}", Input).placeholder = f"now {clean(current_value(field, value))}"
 
