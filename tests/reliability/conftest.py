@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.sshd import SshdNode
 from vztui.backend.nodespec import NodeSpec, TransportKind
 from vztui.sim.cluster import build_cluster
 
@@ -28,6 +29,22 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.setenv("VZTUI_SYSTEM_CONFIG", str(tmp_path / "no-system.toml"))
     for kind in ("CONFIG", "STATE", "DATA", "CACHE"):
         monkeypatch.setenv(f"XDG_{kind}_HOME", str(tmp_path / f"xdg-{kind.lower()}"))
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private HOME: ~/.ssh/known_hosts (read by both SSH transports) is the test's, never the machine's."""
+    path = tmp_path / "home"
+    (path / ".ssh").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(path))
+    return path
+
+
+def trust_in_home(home: Path, *nodes: SshdNode) -> None:
+    """Record the test sshds' host keys in HOME's known_hosts, as an admin who ran ``ssh`` once would have."""
+    with (home / ".ssh" / "known_hosts").open("a") as handle:
+        for node in nodes:
+            handle.write(node.known_hosts.read_text())
 
 
 def node_state(root: Path) -> dict[str, str]:
