@@ -23,8 +23,10 @@ from vztui.backend.operation import Operation, OpRequest, OpState, ReadOnlyError
 from vztui.backend.output import DEFAULT_MAX_LINES, BatchSink, OutputBuffer, OutputCoalescer
 from vztui.backend.readonly import refusal_reason
 from vztui.backend.transport import (
+    AuthenticationError,
     CommandTimeoutError,
     ExitStatus,
+    HostKeyError,
     OutputLine,
     Transport,
     TransportError,
@@ -270,8 +272,10 @@ class OperationQueue:
             )
             return
         except TransportError as exc:
-            state = OpState.INTERRUPTED if op.request.mutating else OpState.FAILED
-            unknown = "; outcome unknown until the CT state is re-read" if op.request.mutating else ""
+            # A refused host key or login means the command never left vztui: failed, not of unknown outcome.
+            unsent = isinstance(exc, HostKeyError | AuthenticationError)
+            state = OpState.INTERRUPTED if op.request.mutating and not unsent else OpState.FAILED
+            unknown = "; outcome unknown until the CT state is re-read" if state is OpState.INTERRUPTED else ""
             self._finish(op, state, None, f"lost {op.node}: {exc.message}{unknown}")
             return
         finally:

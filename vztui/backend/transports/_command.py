@@ -81,6 +81,9 @@ def remote_command(
     """
     if not argv:
         raise ValueError("empty argv")
+    if any("\0" in arg for arg in (*argv, path)):
+        # A NUL cannot be part of a C string: sshd drops the whole connection (and every other command on it).
+        raise ValueError("argv contains a NUL character; it cannot be passed to a remote command")
     prefix = list(SUDO_PREFIX) if sudo else []
     if launch is Launch.EXEC:
         if stdin_size is not None:

@@ -310,7 +310,7 @@ class OpenSshTransport(Transport):
                         return
                     if item is None:
                         open_streams -= 1
-                    elif item.stream is Stream.STDERR and proc.returncode is None and _SSH_FAILURE.match(item.text):
+                    elif item.stream is Stream.STDERR and proc.returncode is None and _may_be_ssh(item.text):
                         held.append(item)  # may be ssh's own complaint: decide once the exit code is known
                     else:
                         for line in held:
@@ -326,7 +326,10 @@ class OpenSshTransport(Transport):
                     for line in held:
                         yield line
                     yield ExitStatus(code)
-                elif not yielded and not _started(errors.text()):
+                elif isinstance(failure, HostKeyError | AuthenticationError) or (
+                    not yielded and not _started(errors.text())
+                ):
+                    # ssh refuses a key or a login before it opens any session: the command never ran.
                     self._failed(failure)
                     raise failure
                 else:
@@ -422,6 +425,11 @@ class _Tee:
 
     def text(self) -> str:
         return self._copy.decode("utf-8", "replace")
+
+
+def _may_be_ssh(line: str) -> bool:
+    """Whether a stderr line may be ssh's own complaint rather than the command's (held until ssh's exit code)."""
+    return bool(_SSH_FAILURE.match(line) or _HOST_KEY_FAILED.search(line) or _AUTH_FAILED.search(line))
 
 
 def _started(stderr: str) -> bool:
