@@ -35,6 +35,7 @@ for arg in "$@"; do printf '%s\\0' "$arg"; done > "$out"
 echo "vzctl ok"
 """
 
+
 def hostile_values(canary: Path) -> list[str]:
     """Text that would run something (each variant creates ``canary``) if any shell evaluated it."""
     c = shlex.quote(str(canary))
@@ -87,7 +88,7 @@ def _requests(canary: Path) -> list[OpRequest]:
             ("exec", {"command": value}),
             ("snapshot_create", {"name": value[:128], "description": value}),
         ]
-        changes, errors = validate_form({"description": value})
+        changes, _ = validate_form({"description": value})
         if changes is not None:
             candidates.append(("set", {"changes": changes}))
         for action, params in candidates:
