@@ -12,6 +12,7 @@ Two ways of driving the real ``VztuiApp`` (see each module's docstring for the m
 
 from __future__ import annotations
 
+import os
 import statistics
 from collections.abc import Sequence
 
@@ -26,6 +27,11 @@ TABLE_SIZE = (200, 60)
 KEYS_SIZE = (160, 50)
 PTY_SIZE = (120, 40)
 """Terminal of cold start and bytes/s, for vztui and htop alike."""
+
+
+def _load() -> float:
+    """The machine's 1-minute load average (the figures are wall-clock on a shared machine)."""
+    return round(os.getloadavg()[0], 2)
 
 
 def _sizes(ctx: Context) -> tuple[int, int, str]:
@@ -52,6 +58,7 @@ def ui_tick(ctx: Context) -> Sequence[Result]:
         "frames_per_tick": main.frames,
         "terminal_bytes_per_tick": round(main.bytes_per_tick),
         "first_frame_in_process_s": round(main.first_frame_s, 3),
+        "loadavg_1m": _load(),
         "quick": ctx.quick,
     }
     if not ctx.quick:
@@ -84,7 +91,7 @@ def key_latency(ctx: Context) -> Sequence[Result]:
     from tests.benchmarks.ui_inproc import key_figures
 
     nodes, per_node, quick = _sizes(ctx)
-    seconds = 12.0 if ctx.quick else 60.0
+    seconds = 8.0 if ctx.quick else 60.0
     keys = ui_terminal.key_latency(
         size=KEYS_SIZE, nodes=nodes, per_node=per_node, seconds=seconds, scratch=ctx.directory("keys")
     )
@@ -117,6 +124,7 @@ def key_latency(ctx: Context) -> Sequence[Result]:
                 "inproc_p95_ms": round(inproc.percentile(95), 1),
                 "inproc_keys": len(inproc.latencies_ms),
                 "cts": nodes * per_node,
+                "loadavg_1m": _load(),
                 "quick": ctx.quick,
             },
         )
@@ -147,6 +155,7 @@ def cold_start(ctx: Context) -> Sequence[Result]:
         "python_pass_s": round(floor, 3),
         "htop_first_frame_s": round(htop, 3) if htop is not None else None,
         "demo_build_s": round(build, 1),
+        "loadavg_1m": _load(),
         "quick": ctx.quick,
     }
     if not ctx.quick:
@@ -203,7 +212,7 @@ def terminal_bytes(ctx: Context) -> Sequence[Result]:
 
     nodes, per_node, quick = _sizes(ctx)
     scratch = ctx.directory("bytes")
-    warmup, window = (2.5, 8.0) if ctx.quick else (4.5, 30.0)
+    warmup, window = (2.0, 6.0) if ctx.quick else (4.5, 30.0)
     common = {"size": PTY_SIZE, "nodes": nodes, "per_node": per_node, "warmup": warmup, "window": window}
     idle = ui_terminal.child_bytes("idle", scratch=scratch, **common)
     active = ui_terminal.child_bytes("active", scratch=scratch, **common)
@@ -225,7 +234,7 @@ def terminal_bytes(ctx: Context) -> Sequence[Result]:
             f"{quick}the app over the benchmark engine, every node ticking every 2 s with nothing changed; {where}; "
             f"{idle.total} bytes; baseline htop (same pty, same window)"
         ),
-        detail={"bytes": idle.total, "window_s": round(idle.window, 1), "quick": ctx.quick},
+        detail={"bytes": idle.total, "window_s": round(idle.window, 1), "loadavg_1m": _load(), "quick": ctx.quick},
     )
     if base is None:
         active_row = Result(

@@ -86,12 +86,13 @@ async def drive(mode: str, nodes: int, per_node: int, log: Log) -> None:
         ticks = 0
         while True:
             await asyncio.sleep(2.0)
+            # Deltas are built off the event loop, as the poller assembles snapshots in a thread.
             if mode == "idle":
-                deltas = engine.next_deltas({})
+                deltas = await asyncio.to_thread(engine.next_deltas, {})
             elif mode == "active":
-                deltas = engine.next_deltas(_on_screen(engine, table), light=True)
+                deltas = await asyncio.to_thread(engine.next_deltas, _on_screen(engine, table), light=True)
             else:
-                deltas = engine.next_deltas(engine.random_changes(count))
+                deltas = await asyncio.to_thread(engine.next_deltas, engine.random_changes(count))
             engine.deliver_soon(deltas)
             ticks += 1
             cells = sum(len(fields) for d in deltas for fields in d.changed.values())

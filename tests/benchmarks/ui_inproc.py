@@ -205,7 +205,9 @@ async def _key_figures(
             nonlocal ticks
             while True:
                 await asyncio.sleep(2.0)
-                engine.deliver_soon(engine.next_deltas(engine.random_changes(count)))
+                # Built off the event loop, as the poller assembles snapshots in a thread.
+                deltas = await asyncio.to_thread(engine.next_deltas, engine.random_changes(count))
+                engine.deliver_soon(deltas)
                 ticks += 1
 
         pending: dict[str, Any] = {}

@@ -119,7 +119,7 @@ def child_bytes(
     argv = [sys.executable, str(CHILD), "--mode", mode, "--nodes", str(nodes), "--per-node", str(per_node)]
     program = launch([*argv, "--log", str(log_path)], size=size, env=_env(scratch), cwd=REPO)
     try:
-        if not _pump_until_log(program, log_path, "ready", 60.0):
+        if not _pump_until_log(program, ChildLog(log_path), "ready", 60.0):
             raise RuntimeError(f"ui_child.py --mode {mode} never became ready: {_tail(program)}")
         program.pump(warmup)
         start = time.perf_counter() - program.launched
@@ -172,15 +172,16 @@ def key_latency(
     argv = [sys.executable, str(CHILD), "--mode", "load", "--nodes", str(nodes), "--per-node", str(per_node)]
     program = launch([*argv, "--log", str(log_path)], size=size, env=_env(scratch), cwd=REPO)
     sent: list[float] = []
+    child_log = ChildLog(log_path)
     try:
-        if not _pump_until_log(program, log_path, "ready", 120.0):
+        if not _pump_until_log(program, child_log, "ready", 120.0):
             raise RuntimeError(f"ui_child.py --mode load never became ready: {_tail(program)}")
         program.pump(1.0)
         stop = time.perf_counter() + seconds
         while time.perf_counter() < stop:
             program.pump(rng.uniform(0.05, 0.25))
             sent.append(program.send(DOWN))
-            if not _pump_until_log(program, log_path, "cursor_frame", 10.0, count=len(sent)):
+            if not _pump_until_log(program, child_log, "cursor_frame", 10.0, count=len(sent)):
                 raise RuntimeError(f"key {len(sent)} was never painted: {_tail(program)}")
         program.pump(0.2)
     finally:
@@ -212,21 +213,35 @@ def _sync_end_times(program: PtyProgram) -> list[float]:
 
 
 def _read_log(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    entries = []
-    for line in path.read_text().splitlines():
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:  # the line being written right now
-            break
-    return entries
+    return ChildLog(path).entries()
 
 
-def _pump_until_log(program: PtyProgram, path: Path, key: str, seconds: float, *, count: int = 1) -> bool:
+class ChildLog:
+    """The child's JSON-lines log, read incrementally (the parent polls it between keys without re-reading it)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._offset = 0
+        self._entries: list[dict[str, Any]] = []
+
+    def entries(self) -> list[dict[str, Any]]:
+        if self._path.exists():
+            with self._path.open("rb") as handle:
+                handle.seek(self._offset)
+                data = handle.read()
+            complete = data[: data.rfind(b"\n") + 1]
+            self._offset += len(complete)
+            self._entries.extend(json.loads(line) for line in complete.splitlines() if line.strip())
+        return self._entries
+
+    def count(self, key: str) -> int:
+        return sum(1 for entry in self.entries() if key in entry)
+
+
+def _pump_until_log(program: PtyProgram, log: ChildLog, key: str, seconds: float, *, count: int = 1) -> bool:
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        if sum(1 for entry in _read_log(path) if key in entry) >= count:
+        if log.count(key) >= count:
             return True
         if program.process.poll() is not None:
             return False
