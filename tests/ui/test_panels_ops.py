@@ -198,6 +198,12 @@ async def test_retry_and_cancel_keys_call_the_cluster() -> None:
         await pilot.press("r")
         await pilot.pause()
         assert cluster.retried == ["op-0"] and cluster.cancelled == ["op-1"]
+        # The engine announces the re-run; the pane shows it although the reader was not on the newest job.
+        cluster.outputs["op-0-retry"] = lines(["second attempt"])
+        pane.operation_changed(cluster.ops[-1])
+        await pilot.pause(0.1)
+        assert pane.selected == "op-0-retry"
+        assert pane.query_one(Log).lines == ["second attempt"]
 
 
 def test_format_duration() -> None:

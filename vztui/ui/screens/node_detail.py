@@ -343,6 +343,6 @@ class NodeDetailScreen(Screen[None]):
         try:
             await self._cluster.refresh(self._node)
         except (TransportError, KeyError, RuntimeError) as error:
-            self.notify(f"{self._node}: refresh failed: {error}", severity="error")
+            self.notify(f"{self._node}: refresh failed: {error}", severity="error", markup=False)
             return
         self.render_all()

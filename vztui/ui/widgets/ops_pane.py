@@ -115,6 +115,8 @@ class OpsPane(Widget):
         self._unseen = 0
         self._filter = ""
         self._palette = Palette()
+        self._wanted: str | None = None
+        """A job to show as soon as it appears (the re-run the reader just asked for)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ops-queue-box"):
@@ -173,7 +175,7 @@ class OpsPane(Widget):
     def operation_changed(self, op: Operation) -> None:
         """Add or update the job's row; a new job is selected when the reader was on the newest one (or none)."""
         table = self._table
-        follow_new = self._selected is None or self._selected == self._newest()
+        follow_new = self._selected is None or self._selected == self._newest() or op.id == self._wanted
         cells = self._row_cells(op)
         signature = tuple(cell.plain + "\x00" + str(cell.style) for cell in cells)
         if op.id not in self._ops:
@@ -181,6 +183,7 @@ class OpsPane(Widget):
             self._cells[op.id] = signature
             table.add_row(*cells, key=op.id)
             if follow_new:
+                self._wanted = None
                 table.move_cursor(row=table.row_count - 1)
                 self.select(op.id)
         else:
@@ -376,7 +379,7 @@ class OpsPane(Widget):
         if op is None:
             return
         if not op.state.finished:
-            self.notify(f"This job is still {op.state.value}: only a finished job can be run again.")
+            self.notify(f"This job is still {op.state.value}: only a finished job can be run again.", markup=False)
             return
         self._retry(op.id)
 
@@ -385,25 +388,32 @@ class OpsPane(Widget):
         if op is None:
             return
         if op.state.finished:
-            self.notify(f"This job already finished ({op.state.value}).")
+            self.notify(f"This job already finished ({op.state.value}).", markup=False)
             return
         self._cancel(op.id)
 
     @work(group="ops-intent")
     async def _retry(self, op_id: str) -> None:
         try:
-            await self._cluster.retry(op_id)
+            rerun = await self._cluster.retry(op_id)
         except ReadOnlyError as error:
-            self.notify(str(error), title="Read-only", severity="error")
+            self.notify(str(error), title="Read-only", severity="error", markup=False)
+            return
         except (KeyError, ValueError, RuntimeError) as error:
-            self.notify(f"Cannot retry {op_id}: {error}", severity="error")
+            self.notify(f"Cannot retry {op_id}: {error}", severity="error", markup=False)
+            return
+        if rerun.id in self._ops:
+            self._table.move_cursor(row=list(self._ops).index(rerun.id))
+            self.select(rerun.id)
+        else:
+            self._wanted = rerun.id
 
     @work(group="ops-intent")
     async def _cancel(self, op_id: str) -> None:
         try:
             cancelled = await self._cluster.cancel(op_id)
         except (KeyError, RuntimeError) as error:
-            self.notify(f"Cannot cancel {op_id}: {error}", severity="error")
+            self.notify(f"Cannot cancel {op_id}: {error}", severity="error", markup=False)
             return
         if not cancelled:
-            self.notify(f"Job {op_id} could not be cancelled (it finished meanwhile).", severity="warning")
+            self.notify(f"Job {op_id} had already finished: nothing to cancel.", severity="warning", markup=False)
