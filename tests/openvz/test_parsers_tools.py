@@ -6,6 +6,7 @@ Transcripts keep their ``# command`` prompt lines (SOURCES.md); ``_output`` stri
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -598,3 +599,27 @@ def test_vzquota_batch_cells_that_fill_their_width() -> None:
     assert usage.inodes == DiskUsage(1, 2, 3)
     with pytest.raises(ParseError):
         parse_vzquota_stat("1 2 3 4 x\n1 2 3 4 5\n")
+
+
+HUGE = "9" * 5000  # beyond int()'s 4300-digit limit: int() itself would raise a plain ValueError
+
+
+@pytest.mark.parametrize(
+    ("parse", "text"),
+    [
+        (parse_vzlist_json, '[\n  {\n    "ctid": ' + HUGE + "\n  }\n]\n"),
+        (parse_vzlist_json, '[\n  {\n    "ctid": ' + HUGE + ',\n    "hostname": "a"b"\n  }\n]\n'),
+        (parse_vzctl_status, f"CTID {HUGE} exist mounted running\n"),
+        (parse_vzcpucheck, f"Current CPU utilization: {HUGE}\nPower of the node: 5\n"),
+        (parse_vzcpucheck, f"VEID\t\tCPUUNITS\n{HUGE}\t\t5\nCurrent CPU utilization: 5\nPower of the node: 5\n"),
+        (parse_vzquota_stat, f"   resource usage\n  1k-blocks {HUGE} 1 1\n     inodes 1 1 1\n"),
+        (parse_vzquota_stat, f"{HUGE} 1 1 1 1\n1 1 1 1 1\n"),
+        (parse_vzmemcheck, "Output values in %\n Alloc Alloc Alloc\n commit limit\n" + HUGE + " 1" * 8 + "\n"),
+    ],
+)
+def test_numbers_too_long_for_int_are_parse_errors_with_short_messages(
+    parse: Callable[[str], object], text: str
+) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert len(str(caught.value)) < 300

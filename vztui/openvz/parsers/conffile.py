@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import VzConf
+from vztui.openvz.parsers._excerpt import excerpt
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _C_SPACE = " \t\n\v\f\r"
@@ -43,7 +44,7 @@ def parse_conf(text: str, *, source: str = "conf", skip_invalid: bool = False) -
         except ValueError as exc:
             if skip_invalid:
                 continue
-            raise ParseError(f"{exc}: {_clip(line)!r}", number, source=source) from None
+            raise ParseError(f"{exc}: {excerpt(line)}", number, source=source) from None
         values.setdefault(key, value)
     return values
 
@@ -53,7 +54,7 @@ def _assignment(line: str) -> tuple[str, str]:
     if not equals:
         raise ValueError("not a KEY=value line")
     if not _KEY.match(key):
-        raise ValueError(f"invalid key {_clip(key)!r}")
+        raise ValueError(f"invalid key {excerpt(key)}")
     if rest[:1] in ('"', "'"):
         end = rest.rfind(rest[0])
         if end == 0:
@@ -63,10 +64,6 @@ def _assignment(line: str) -> tuple[str, str]:
         if char in _C_SPACE:
             return key, rest[:index]
     return key, rest
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def parse_vzconf(text: str, *, source: str = "vz.conf") -> VzConf:

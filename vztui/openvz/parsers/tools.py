@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import DiskUsage, QuotaUsage, UgidQuota
+from vztui.openvz.parsers._excerpt import excerpt
 
 _EMPTY_INT_MAP: Mapping[int, int] = MappingProxyType({})
 
@@ -25,15 +26,16 @@ def _number_lines(text: str) -> list[tuple[int, str]]:
 # -- vzquota ------------------------------------------------------------------------------------------------------
 
 _QUOTA_ROW = re.compile(
-    r"^\s*(?P<name>1k-blocks|inodes)\s+(?P<usage>\d+)(?P<over>\*?)\s+(?P<soft>\d+)\s+"
-    r"(?P<hard>\d+)(?:\s+(?P<grace>\S+))?\s*$",
+    r"^\s*(?P<name>1k-blocks|inodes)\s+(?P<usage>\d{1,20})(?P<over>\*?)\s+(?P<soft>\d{1,20})\s+"
+    r"(?P<hard>\d{1,20})(?:\s+(?P<grace>\S+))?\s*$",
     re.ASCII,
 )
 _BATCH_WIDTH = 14
 """vzquota -b prints five ``%14llu`` per line with nothing between them."""
 _UGID_STATE = re.compile(r"^User/group quota:\s*(?P<state>\S+)\s*$", re.ASCII)
 _UGIDS = re.compile(
-    r"^\*?Ugids:\s*loaded\s+(?P<loaded>\d+),\s*total\s+(?P<total>\d+),\s*limit\s+(?P<limit>\d+)\s*$", re.ASCII
+    r"^\*?Ugids:\s*loaded\s+(?P<loaded>\d{1,20}),\s*total\s+(?P<total>\d{1,20}),\s*limit\s+(?P<limit>\d{1,20})\s*$",
+    re.ASCII,
 )
 _UGID_EXCEEDED = re.compile(r"^Ugid limit was exceeded:\s*(?P<answer>yes|no)\s*$", re.ASCII)
 
@@ -65,7 +67,7 @@ def parse_vzquota_stat(text: str, *, ctid: int = 0) -> QuotaUsage:
         number, line = lines[index]
         match = _QUOTA_ROW.match(line)
         if match is None:
-            raise ParseError(f"expected a 1k-blocks or inodes row, got {line!r}", number, source=source)
+            raise ParseError(f"expected a 1k-blocks or inodes row, got {excerpt(line)}", number, source=source)
         rows[match["name"]] = DiskUsage(
             usage=int(match["usage"]),
             softlimit=int(match["soft"]),
@@ -85,7 +87,7 @@ def _batch_numbers(line: str) -> list[int] | None:
         cells = [line[start : start + _BATCH_WIDTH].strip() for start in range(0, len(line), _BATCH_WIDTH)]
     else:
         cells = line.split()
-    if len(cells) != 5 or not all(cell.isascii() and cell.isdigit() for cell in cells):
+    if len(cells) != 5 or not all(cell.isascii() and cell.isdigit() and len(cell) <= 20 for cell in cells):
         return None
     return [int(cell) for cell in cells]
 
@@ -96,7 +98,7 @@ def _ugid(lines: list[tuple[int, str]]) -> UgidQuota | None:
     number, line = lines[0]
     state = _UGID_STATE.match(line)
     if state is None:
-        raise ParseError(f"expected 'User/group quota: …', got {line!r}", number, source="vzquota")
+        raise ParseError(f"expected 'User/group quota: …', got {excerpt(line)}", number, source="vzquota")
     counts = _UGIDS.match(lines[1][1]) if len(lines) > 1 else None
     if counts is None:
         raise ParseError(
@@ -146,7 +148,7 @@ class VzMemCheck:
 
 _FLOAT = r"-?(?:\d+(?:\.\d*)?|inf|nan)"
 _EIGHT = r"\s+".join([f"({_FLOAT})"] * 8)
-_MEM_ROW = re.compile(rf"^\s*(\d+)\s+{_EIGHT}\s*$", re.ASCII)
+_MEM_ROW = re.compile(rf"^\s*(\d{{1,10}})\s+{_EIGHT}\s*$", re.ASCII)
 _MEM_SUMMARY = re.compile(rf"^\s*Summary:\s+{_EIGHT}\s*$", re.ASCII)
 _MEM_PLAIN = re.compile(rf"^\s*{_EIGHT}\s*$", re.ASCII)
 _MEM_UNITS = {"Output values in %": False, "Output values in Mbytes": True}
@@ -179,7 +181,7 @@ def parse_vzmemcheck(text: str) -> VzMemCheck:
         elif mbytes and totals is None and (match := _MEM_PLAIN.match(line)) is not None:
             totals = _mem_row(match.groups())
             continue
-        raise ParseError(f"unexpected line {line!r}", number, source=source)
+        raise ParseError(f"unexpected line {excerpt(line)}", number, source=source)
     if summary is None:
         raise ParseError("no summary line", body[-1][0], source=source)
     return VzMemCheck(mbytes=mbytes, summary=summary, rows=MappingProxyType(rows), totals=totals)
@@ -209,9 +211,9 @@ class VzCpuCheck:
         return self.utilization / self.power if self.power > 0 else None
 
 
-_CPU_UTIL = re.compile(r"^Current CPU utilization:\s*(\d+)\s*$", re.ASCII)
+_CPU_UTIL = re.compile(r"^Current CPU utilization:\s*(\d{1,20})\s*$", re.ASCII)
 _CPU_POWER = re.compile(r"^Power of the node:\s*(\d+(?:\.\d+)?)\s*$", re.ASCII)
-_CPU_ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s*$", re.ASCII)
+_CPU_ROW = re.compile(r"^\s*(\d{1,10})\s+(\d{1,20})\s*$", re.ASCII)
 _CPU_HEADERS = (("VEID", "CPUUNITS"), ("veid", "units"))
 
 
@@ -248,7 +250,7 @@ def parse_vzcpucheck(text: str) -> VzCpuCheck:
         elif power is not None and line.strip() == "Warning: hardware node is overcommitted":
             overcommitted = True
         else:
-            raise ParseError(f"unexpected line {line!r}", number, source=source)
+            raise ParseError(f"unexpected line {excerpt(line)}", number, source=source)
     if utilization is None or power is None:
         raise ParseError("'Current CPU utilization' or 'Power of the node' missing", 0, source=source)
     return VzCpuCheck(utilization=utilization, power=power, units=MappingProxyType(units), overcommitted=overcommitted)
@@ -296,7 +298,7 @@ def parse_vzcalc(text: str) -> VzCalc:
             continue
         match = _CALC_ROW.match(line)
         if match is None or match["name"] not in _CALC_NAMES or match["name"] in rows:
-            raise ParseError(f"unexpected line {line!r}", number, source=source)
+            raise ParseError(f"unexpected line {excerpt(line)}", number, source=source)
         rows[match["name"]] = CalcRow(*(None if value == "n/a" else float(value) for value in match.groups()[1:]))
     memory = rows.pop("Memory", None)
     if memory is None:
@@ -323,5 +325,5 @@ def parse_template_list(text: str) -> list[str]:
         if _TEMPLATE.match(line):
             names.append(line)
         elif names:
-            raise ParseError(f"not a template name: {line!r}", number, source="vztmpl-dl")
+            raise ParseError(f"not a template name: {excerpt(line)}", number, source="vztmpl-dl")
     return names

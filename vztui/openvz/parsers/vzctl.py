@@ -7,6 +7,7 @@ from types import MappingProxyType
 
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import PloopSnapshot, VzctlStatus
+from vztui.openvz.parsers._excerpt import excerpt
 
 _STATUS_WORDS: Mapping[int, Mapping[str, bool]] = MappingProxyType(
     {
@@ -41,20 +42,20 @@ def _status_line(words: list[str], number: int) -> VzctlStatus:
         raise ParseError(
             f"expected 'CTID <id> exist|deleted mounted|unmounted running|down', got {words}", number, source=source
         )
-    if not words[1].isdigit():
-        raise ParseError(f"CTID {words[1]!r} is not a number", number, source=source)
+    if not (words[1].isascii() and words[1].isdigit() and len(words[1]) <= 10):
+        raise ParseError(f"CTID {excerpt(words[1])} is not a number", number, source=source)
     flags: list[bool] = []
     for position in (2, 3, 4):
         allowed = _STATUS_WORDS[position]
         if words[position] not in allowed:
             raise ParseError(
-                f"unexpected word {words[position]!r} (expected {'/'.join(allowed)})", number, source=source
+                f"unexpected word {excerpt(words[position])} (expected {'/'.join(allowed)})", number, source=source
             )
         flags.append(allowed[words[position]])
     suspended = words[4] in ("suspended", "paused")
     if len(words) == _MIN_STATUS_WORDS + 1:
         if words[5] != "suspended":
-            raise ParseError(f"unexpected word {words[5]!r} (expected suspended)", number, source=source)
+            raise ParseError(f"unexpected word {excerpt(words[5])} (expected suspended)", number, source=source)
         suspended = True
     return VzctlStatus(ctid=int(words[1]), exists=flags[0], mounted=flags[1], running=flags[2], suspended=suspended)
 
@@ -129,13 +130,17 @@ def _snapshot_row(line: str, columns: tuple[str, ...], starts: list[int], number
         cells[_SNAPSHOT_COLUMNS[column][0]] = line[starts[column_index] : end].strip()
     uuid = cells.get("uuid", "")
     if not _looks_like_uuid(uuid):
-        raise ParseError(f"not a snapshot row (UUID {uuid!r}): {line!r}", number, source="vzctl snapshot-list")
+        raise ParseError(
+            f"not a snapshot row (UUID {excerpt(uuid)}): {excerpt(line)}", number, source="vzctl snapshot-list"
+        )
     parent = cells.get("parent_uuid", "")
     if parent and not _looks_like_uuid(parent):
-        raise ParseError(f"bad parent UUID {parent!r}", number, source="vzctl snapshot-list")
+        raise ParseError(f"bad parent UUID {excerpt(parent)}", number, source="vzctl snapshot-list")
     current = cells.get("current", "")
     if current not in ("", "*"):
-        raise ParseError(f"current flag must be '*' or blank, got {current!r}", number, source="vzctl snapshot-list")
+        raise ParseError(
+            f"current flag must be '*' or blank, got {excerpt(current)}", number, source="vzctl snapshot-list"
+        )
     return PloopSnapshot(
         uuid=uuid,
         parent_uuid=parent,

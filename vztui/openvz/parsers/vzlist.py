@@ -15,6 +15,7 @@ from typing import Any
 
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import Beancounter, Container, CtStatus, DiskUsage, Layout
+from vztui.openvz.parsers._excerpt import excerpt
 from vztui.openvz.parsers.vzlist_table import parse_vzlist_table
 from vztui.openvz.resources import RESOURCE_NAMES
 
@@ -103,6 +104,8 @@ def parse_vzlist_json(text: str) -> list[Container]:
             data, _end = _DECODER.raw_decode(body)
         except json.JSONDecodeError:
             plain = False
+        except ValueError as exc:  # an integer too long for int() (Python's 4300-digit limit)
+            raise ParseError(str(exc), start, source=SOURCE) from None
         except RecursionError as exc:
             raise ParseError("JSON nested too deeply", start, source=SOURCE) from exc
     if not plain:
@@ -152,6 +155,8 @@ def _tolerant_decode(body: str, start_line: int) -> Any:
         data, _end = _DECODER.raw_decode(fixed)
     except json.JSONDecodeError as exc:
         raise ParseError(f"invalid JSON: {exc.msg}", start_line + exc.lineno - 1, source=SOURCE) from None
+    except ValueError as exc:
+        raise ParseError(str(exc), start_line, source=SOURCE) from None
     except RecursionError as exc:
         raise ParseError("JSON nested too deeply", start_line, source=SOURCE) from exc
     return data
@@ -315,10 +320,10 @@ def _container(item: Mapping[str, Any]) -> Container:
     if ctid is None:
         ctid = item.get("veid", item.get("vpsid"))
     if type(ctid) is not int or ctid < 0:
-        raise _FieldError(f"ctid must be a non-negative integer, got {ctid!r}")
+        raise _FieldError(f"ctid must be a non-negative integer, got {excerpt(ctid)}")
     status_text = item.get("status")
     if status_text is not None and type(status_text) is not str:
-        raise _FieldError(f"status must be a string, got {status_text!r}")
+        raise _FieldError(f"status must be a string, got {excerpt(status_text)}")
     status = CtStatus.parse(status_text) if status_text is not None else CtStatus.UNKNOWN
     values: dict[str, Any] = {"ctid": ctid, "status": status}
     resources: dict[str, Beancounter] | None = None
@@ -329,7 +334,7 @@ def _container(item: Mapping[str, Any]) -> Container:
             try:
                 values[spec[0]] = spec[1](value)
             except _FieldError as exc:
-                raise _FieldError(f"{key} must be {exc}, got {value!r}") from None
+                raise _FieldError(f"{key} must be {exc}, got {excerpt(value)}") from None
         elif key in _UBC_SET and value is not None:
             if resources is None:
                 resources = {}
@@ -339,7 +344,7 @@ def _container(item: Mapping[str, Any]) -> Container:
         if type(smart) is str:
             values["name"] = smart
         elif smart is not None and type(smart) is not int:
-            raise _FieldError(f"smart_name must be a string or an integer, got {smart!r}")
+            raise _FieldError(f"smart_name must be a string or an integer, got {excerpt(smart)}")
     if resources:
         values["resources"] = MappingProxyType(resources)
         numproc = resources.get("numproc")
@@ -351,5 +356,5 @@ def _container(item: Mapping[str, Any]) -> Container:
 def _beancounter(resource: str, value: Any) -> Beancounter:
     numbers = _ints(value, _UBC_KEYS) if type(value) is dict else None
     if numbers is None:
-        raise _FieldError(f"{resource} must be an object of integer {', '.join(_UBC_KEYS)}, got {value!r}")
+        raise _FieldError(f"{resource} must be an object of integer {', '.join(_UBC_KEYS)}, got {excerpt(value)}")
     return Beancounter(resource, numbers[0], numbers[1], numbers[2], numbers[3], numbers[4])

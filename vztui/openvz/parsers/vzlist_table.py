@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from vztui.openvz.errors import ParseError
+from vztui.openvz.parsers._excerpt import excerpt
 from vztui.openvz.resources import RESOURCES
 
 SOURCE = "vzlist"
@@ -84,7 +85,9 @@ def parse_vzlist_table(text: str, fields: Sequence[str]) -> list[dict[str, str |
             continue
         cells = _cut(line, columns)
         if cells is None:
-            raise ParseError(f"expected {len(wanted)} columns ({','.join(wanted)}): {line!r}", index + 1, source=SOURCE)
+            raise ParseError(
+                f"expected {len(wanted)} columns ({','.join(wanted)}): {excerpt(line)}", index + 1, source=SOURCE
+            )
         rows.append({field: None if cell == DASH else cell for field, cell in zip(wanted, cells, strict=True)})
     return rows
 
