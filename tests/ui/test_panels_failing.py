@@ -32,14 +32,20 @@ def failing_cluster() -> tuple[FakeCluster, FailcntLog]:
 
 
 class FailingApp(App[None]):
-    def __init__(self, cluster: FakeCluster, log: FailcntLog | None) -> None:
+    def __init__(self, cluster: FakeCluster, log: FailcntLog | None, near_limit: object = None) -> None:
         super().__init__()
         self.cluster = cluster
         self.failcnt_log = log
+        self.near_limit = near_limit
         self.results: list[tuple[str, int] | None] = []
 
     def on_mount(self) -> None:
-        screen = FailingScreen(self.cluster, failcnt_log=self.failcnt_log, clock=clock)  # type: ignore[arg-type]
+        screen = FailingScreen(
+            self.cluster,  # type: ignore[arg-type]
+            failcnt_log=self.failcnt_log,
+            near_limit=self.near_limit,  # type: ignore[arg-type]
+            clock=clock,
+        )
         self.push_screen(screen, self.results.append)
 
 
@@ -149,3 +155,14 @@ async def test_i_and_n_open_the_ct_and_node_detail_of_the_highlighted_row() -> N
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, FailingScreen) and app.results == []
+
+
+async def test_near_limit_lists_passed_in_are_used_as_given() -> None:
+    cluster, log = failing_cluster()
+    app = FailingApp(cluster, log, near_limit={"hn1": (near("hn1", 102, "physpages", 0.95),), "hn2": ()})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, FailingScreen)
+        # 202 and 101's numproc are full in the snapshots, but the shell's lists are what the header counted.
+        assert _order(screen) == ["hn1/101", "hn2/201", "hn1/102"]

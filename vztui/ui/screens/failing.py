@@ -73,7 +73,8 @@ class FailingScreen(Screen[tuple[str, int] | None]):
     """Dismisses with (node, CTID) on enter, None on escape.
 
     Pass the app's ``failcnt_log`` (fed by every delta since start) to show rises from before the screen opened;
-    without one the screen remembers only what happens while it is shown.
+    without one the screen remembers only what happens while it is shown. ``near_limit`` (node → the latest
+    delta's complete near-limit list) saves recomputing it from 10,000 containers when the screen opens.
     """
 
     CSS_PATH = "failing.tcss"
@@ -89,6 +90,7 @@ class FailingScreen(Screen[tuple[str, int] | None]):
         cluster: ClusterApi,
         *,
         failcnt_log: FailcntLog | None = None,
+        near_limit: Mapping[str, tuple[NearLimit, ...]] | None = None,
         clock: Callable[[], float] = time.time,
         name: str | None = None,
         id: str | None = None,
@@ -99,7 +101,8 @@ class FailingScreen(Screen[tuple[str, int] | None]):
         self._shared_log = failcnt_log is not None
         self._log = failcnt_log if failcnt_log is not None else FailcntLog(window=RECENT_WINDOW)
         self._clock = clock
-        self._near: dict[str, tuple[NearLimit, ...]] = {}
+        self._near: dict[str, tuple[NearLimit, ...]] = dict(near_limit) if near_limit is not None else {}
+        self._near_given = near_limit is not None
         self._entries: list[FailingEntry] = []
         self._cells: dict[str, tuple[str, ...]] = {}
         self._refresh_timer: Timer | None = None
@@ -119,7 +122,8 @@ class FailingScreen(Screen[tuple[str, int] | None]):
         table = self.query_one("#failing-table", DataTable)
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
-        self._near = current_near_limits(self._cluster.snapshots())
+        if not self._near_given:
+            self._near = current_near_limits(self._cluster.snapshots())
         self._unsubscribe = self._cluster.subscribe(_Listener(self))
         self.set_interval(AGE_INTERVAL, self.rerank)
         self.rerank()
