@@ -494,3 +494,15 @@ def test_rows_built_through_init_and_through_slots_are_the_same(monkeypatch: pyt
     monkeypatch.setattr(beancounters, "_QUICK_NEW", False)
     assert parse_user_beancounters(text) == quick == {38444: VSWAP_CT}
     assert quick[38444]["physpages"].usage_ratio == 23604 / 32768
+
+
+@pytest.mark.parametrize("bad", ["+5", "-5", "1_0", "٣", str(2**64)])
+def test_vestat_and_vzquota_numbers_are_plain_unsigned_digits(bad: str) -> None:
+    row = " ".join(["101", bad, *["7"] * 10])
+    with pytest.raises(ParseError) as info:
+        parse_vestat(vestat_text([]) + row + "\n")
+    assert info.value.line == 3
+    quota = kernel_vzquota([]) + f"7: /p\n  1k-blocks {bad} 2 3 0 0\n    inodes 1 2 3 0 0\n"
+    with pytest.raises(ParseError) as info:
+        parse_proc_vzquota(quota)
+    assert info.value.line == 3

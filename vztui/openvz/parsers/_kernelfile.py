@@ -7,7 +7,7 @@ unsigned 64-bit value. Anything else did not come from the kernel and is refused
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from vztui.openvz.errors import ParseError
@@ -31,6 +31,30 @@ def u64(token: str, number: int, source: str, what: str) -> int:
     if len(token) > _MAX_DIGITS or int(token) > U64_MAX:
         raise ParseError(f"{what}: {excerpt(token)} is larger than any 64-bit counter", number, source=source)
     return int(token)
+
+
+def plain_numbers(text: str) -> bool:
+    """True when ``int()`` reads every number in ``text`` exactly as the kernel meant it.
+
+    ``int()`` also accepts a sign, ``_`` digit separators and non-ASCII digits, none of which a kernel prints; when
+    the text has any of them, readers take their strict per-value path instead. (``isascii`` is O(1) in CPython
+    and the two ``in`` scans run at memchr speed, so checking a whole file costs far less than checking each value.)
+    """
+    return text.isascii() and "+" not in text and "_" not in text
+
+
+def u64_row(tokens: Sequence[str], columns: Sequence[str], number: int, source: str, *, plain: bool) -> list[int]:
+    """Several ``%lu`` values at once: ``int()`` at C speed when the text is ``plain``, else (or on any doubt) one
+    by one through ``u64`` for the exact error."""
+    if plain:
+        try:
+            values = list(map(int, tokens))
+        except ValueError:
+            pass
+        else:
+            if not values or (min(values) >= 0 and max(values) <= U64_MAX):
+                return values
+    return [u64(token, number, source, column) for token, column in zip(tokens, columns, strict=True)]
 
 
 def decimal(token: str, number: int, source: str, what: str) -> float:

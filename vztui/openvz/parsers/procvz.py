@@ -12,7 +12,7 @@ from typing import Final
 
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import DiskUsage, QuotaUsage, VeInfo, VeStat
-from vztui.openvz.parsers._kernelfile import U64_MAX, excerpt, lines_of, u64
+from vztui.openvz.parsers._kernelfile import U64_MAX, excerpt, lines_of, plain_numbers, u64, u64_row
 
 VESTAT_COLUMNS: Final = (
     "VEID",
@@ -64,6 +64,7 @@ def parse_vestat(text: str) -> dict[int, VeStat]:
         got = excerpt(lines[1]) if len(lines) > 1 else "end of file"
         raise ParseError(f"expected the column header ({' '.join(VESTAT_COLUMNS)}), got {got}", 2, source=source)
     width = len(header)
+    plain = plain_numbers(text)
     stats: dict[int, VeStat] = {}
     for number, line in enumerate(lines[2:], start=3):
         parts = line.split()
@@ -75,9 +76,7 @@ def parse_vestat(text: str) -> dict[int, VeStat]:
                 f"{what} with {len(parts)} columns, expected {width}: {excerpt(line)}", number, source=source
             )
         ctid = _ctid(parts[0], number, source)
-        values = [
-            u64(token, number, source, column) for token, column in zip(parts[1:12], VESTAT_COLUMNS[1:], strict=True)
-        ]
+        values = u64_row(parts[1:12], VESTAT_COLUMNS[1:], number, source, plain=plain)
         if ctid in stats:
             raise ParseError(f"CT {ctid} is listed twice", number, source=source)
         stats[ctid] = VeStat(ctid, *values)
@@ -122,6 +121,10 @@ def parse_veinfo(text: str) -> dict[int, VeInfo]:
 _MAX_DIGITS = len(str(U64_MAX))
 _BLOCKS: Final = "1k-blocks"
 _QUOTA_ROWS: Final = (_BLOCKS, "inodes")
+_QUOTA_COLUMNS: Final = {
+    name: tuple(f"{name} {column}" for column in ("usage", "softlimit", "hardlimit", "time", "expire"))
+    for name in _QUOTA_ROWS
+}
 _QUOTA_WIDTH = 15
 """Width of the usage/softlimit/hardlimit columns (``%15Lu``): the kernel prints no space between columns."""
 
@@ -150,6 +153,7 @@ def parse_proc_vzquota(text: str) -> dict[int, QuotaUsage]:
             f"expected the header 'qid: path usage ...', got {excerpt(lines[head_number - 1])}", 1, source=source
         )
     quotas: dict[int, QuotaUsage] = {}
+    plain = plain_numbers(text)
     pending: int | None = None
     figures: dict[str, DiskUsage] = {}
     for number, words in rows[1:]:
@@ -162,7 +166,7 @@ def parse_proc_vzquota(text: str) -> dict[int, QuotaUsage]:
             if first in figures:
                 raise ParseError(f"quota {pending}: two {first} rows", number, source=source)
             truncated = _cut_off(number, len(lines), text)
-            figures[first] = _quota_row(parts, number, source, truncated)
+            figures[first] = _quota_row(parts, number, source, truncated=truncated, plain=plain)
         elif first.endswith(":") and first[:-1].isascii() and first[:-1].isdigit():
             _finish(quotas, pending, figures, number, source)
             pending, figures = _ctid(first[:-1], number, source), {}
@@ -187,17 +191,14 @@ def _finish(
     quotas[ctid] = QuotaUsage(ctid, figures[_BLOCKS], figures["inodes"])
 
 
-def _quota_row(parts: list[str], number: int, source: str, truncated: bool) -> DiskUsage:
+def _quota_row(parts: list[str], number: int, source: str, *, truncated: bool, plain: bool) -> DiskUsage:
     name, values = parts[0], parts[1:]
     if len(values) < 5 and name == _BLOCKS and len(values) >= 3:
         values = [*_unglue(values[:-2], number, source), *values[-2:]]
     if len(values) != 5:
         what = "the file ends in the middle of a row" if truncated else f"{name}: expected 5 numbers"
         raise ParseError(f"{what}: {excerpt(' '.join(parts))}", number, source=source)
-    usage, soft, hard, _time, _expire = (
-        u64(token, number, source, f"{name} {column}")
-        for token, column in zip(values, ("usage", "softlimit", "hardlimit", "time", "expire"), strict=True)
-    )
+    usage, soft, hard, _time, _expire = u64_row(values, _QUOTA_COLUMNS[name], number, source, plain=plain)
     over = 0 < soft < usage or 0 < hard < usage
     return DiskUsage(usage, soft, hard, over=over)
 
