@@ -73,8 +73,9 @@ async def test_config_is_shown_verbatim_as_plain_text() -> None:
     app = CtApp(ct_cluster(), "hn1", 101)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.2)
-        app.screen.query_one(TabbedContent).active = "tab-config"
+        await pilot.press("2")
         await pilot.pause()
+        assert app.screen.query_one(TabbedContent).active == "tab-config"
         config = _text(app, "#ct-config")
         assert 'PHYSPAGES="0:65536"' in config
         assert 'DESCRIPTION="[bold]not markup[/bold]"' in config  # host text is never parsed as markup

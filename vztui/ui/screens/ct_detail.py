@@ -83,6 +83,9 @@ class CtDetailScreen(Screen[None]):
         Binding("escape", "close", "Back", id="ct_detail.close"),
         Binding("q", "close", "Back", show=False, id="ct_detail.quit"),
         Binding("r", "reload", "Re-read", id="ct_detail.reload"),
+        Binding("1", "tab('tab-overview')", "Overview", id="ct_detail.overview"),
+        Binding("2", "tab('tab-config')", "Config", id="ct_detail.config"),
+        Binding("3", "tab('tab-snapshots')", "Snapshots", id="ct_detail.snapshots"),
     ]
 
     def __init__(
@@ -319,6 +322,9 @@ class CtDetailScreen(Screen[None]):
             )
         else:
             status.show(Text("No snapshots.", style=self._palette.muted))
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
 
     def action_close(self) -> None:
         self.dismiss(None)
