@@ -96,7 +96,8 @@ def summarise(snapshot: NodeSnapshot, info: NodeInfo | None, tally: NodeTally) -
         running=tally.running,
         total=len(snapshot.containers),
         commit=memory_commitment(snapshot, info, tally),
-        since=snapshot.taken_at,
+        # Shown only while stale: an up node's line must not change every tick (no repaint, no bytes when idle).
+        since=snapshot.taken_at if snapshot.health is NodeHealth.STALE else 0.0,
         error=snapshot.error,
     )
 
