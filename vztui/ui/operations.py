@@ -115,7 +115,6 @@ class ActionRunner:
 
     def __init__(self, app: App[object], cluster: ClusterApi, *, presets: Mapping[str, Preset] | None = None) -> None:
         self._app = app
-        self._cluster = cluster
         self.cluster = cluster
         self.presets: Mapping[str, Preset] = MappingProxyType(dict(presets or {ISPBASIC.name: ISPBASIC}))
         self._batches: dict[str, Batch] = {}
@@ -133,7 +132,7 @@ class ActionRunner:
         spec = ACTIONS.get(action_id)
         if spec is None or action_id not in IMPLEMENTED:
             return False
-        return not (spec.mutating and self._cluster.read_only)
+        return not (spec.mutating and self.cluster.read_only)
 
     async def invoke(self, action_id: str, targets: Sequence[tuple[str, int]], *, hidden_marked: int = 0) -> None:
         """Start ``action_id`` on ``targets`` (captured now): dialogs, confirmation and submission run in a worker.
@@ -183,7 +182,7 @@ class ActionRunner:
         self.worker = self._app.run_worker(flow, name=name, group="vztui-actions", exit_on_error=False)
 
     def _refuse_read_only(self, spec: ActionSpec) -> bool:
-        if spec.mutating and self._cluster.read_only:
+        if spec.mutating and self.cluster.read_only:
             self._app.notify(
                 f"{spec.title} refused: this vztui session is read-only (--read-only). Nothing was sent.",
                 title="Read-only",
@@ -201,12 +200,12 @@ class ActionRunner:
         *,
         hidden_marked: int = 0,
     ) -> ActionPlan:
-        nodes = {node for node, _ in targets if node in self._cluster.nodes}
-        specs = {node: self._cluster.spec(node) for node in nodes}
+        nodes = {node for node, _ in targets if node in self.cluster.nodes}
+        specs = {node: self.cluster.spec(node) for node in nodes}
         return plan_action(
             spec,
             targets,
-            self._cluster.snapshots(),
+            self.cluster.snapshots(),
             params,
             read_only_nodes={node for node, spec in specs.items() if spec.read_only},
             protected_nodes={node for node, spec in specs.items() if spec.protected},
@@ -226,22 +225,19 @@ class ActionRunner:
                 node, ctid = targets[0]
                 host_cpus = self._host_cpus(node)
                 form: SetFormResult | None = await self._app.push_screen_wait(
-                    SetFormScreen(self._cluster, node, ctid, host_cpus=host_cpus, targets=len(targets))
+                    SetFormScreen(self.cluster, node, ctid, host_cpus=host_cpus, targets=len(targets))
                 )
                 if form is None:
                     return
                 params = {"changes": form.changes}
-                details = form.diff
+                details = (f"Config change of CT {ctid} on {node}:", *form.diff) if form.diff else ()
             elif spec.id == "snapshot_create":
-                from vztui.ui.screens.prompt import PromptField, PromptScreen
-                from vztui.ui.screens.snapshots import check_create
+                from vztui.ui.screens.prompt import PromptScreen
+                from vztui.ui.screens.snapshots import CREATE_FIELDS, check_create
 
-                fields = [
-                    PromptField("name", "Name", "optional"),
-                    PromptField("description", "Description", "optional"),
-                ]
+                title = f"{spec.title} of {len(targets)} container(s)"
                 values = await self._app.push_screen_wait(
-                    PromptScreen(f"{spec.title} of {len(targets)} container(s)", fields, check_create, submit="Next…")
+                    PromptScreen(title, CREATE_FIELDS, check_create, submit="Next…")
                 )
                 if values is None:
                     return
@@ -303,11 +299,11 @@ class ActionRunner:
 
     async def _submit_target(self, requests: Sequence[OpRequest]) -> list[Operation]:
         if len(requests) == 1:
-            return [await self._cluster.submit(requests[0])]
-        return await self._cluster.submit_plan(requests)
+            return [await self.cluster.submit(requests[0])]
+        return await self.cluster.submit_plan(requests)
 
     def _host_cpus(self, node: str) -> int | None:
-        info = self._cluster.node_info(node)
+        info = self.cluster.node_info(node)
         return info.capacity.cpus if info is not None else None
 
     # -- create ------------------------------------------------------------------------------------------------
@@ -316,11 +312,11 @@ class ActionRunner:
         from vztui.ui.screens.create import CreateScreen, plan_create
 
         try:
-            request = await self._app.push_screen_wait(CreateScreen(self._cluster, node, self.presets))
+            request = await self._app.push_screen_wait(CreateScreen(self.cluster, node, self.presets))
             if request is None:
                 return
-            spec = self._cluster.spec(request.node)
-            info = self._cluster.node_info(request.node)
+            spec = self.cluster.spec(request.node)
+            info = self.cluster.node_info(request.node)
             plan = plan_create(
                 request,
                 info,
@@ -341,7 +337,7 @@ class ActionRunner:
             return
         node, ctid = target
         argv = plan.runnable[0].requests[0].argv
-        transport = self._cluster.transport(node)
+        transport = self.cluster.transport(node)
         try:
             # Blocking on purpose: the terminal belongs to the shell until it exits; the queue catches up after.
             with self._app.suspend():
