@@ -265,18 +265,19 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
     "hostname",
     "node",
     "status",
-    "ips",
+    "faildelta",
     "cpu",
     "ram",
     "disk",
     "numproc",
-    "faildelta",
+    "ips",
     "uptime",
-    "ostemplate",
-    "layout",
     "swap",
     "failcnt",
+    "ostemplate",
+    "layout",
 )
+"""What needs attention first: FΔ sits right after the status so it is on screen even at 80 columns wide."""
 
 
 def sort_key(value: Any, rank: int, *, reverse: bool) -> tuple[Any, ...]:
