@@ -18,7 +18,7 @@ from vztui.openvz.resources import DUMMY, RESOURCE_NAMES
 from vztui.openvz.units import INT_MAX, LONG_MAX
 
 U64_MAX = 2**64 - 1
-PROPERTY = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 
 u64 = st.one_of(st.sampled_from([0, 1, INT_MAX, LONG_MAX, U64_MAX]), st.integers(0, U64_MAX))
 ctids = st.integers(0, 2**32 - 1)
@@ -195,3 +195,62 @@ SEEDS = [
 def test_damaged_kernel_files_give_a_result_or_parse_error(seed: str, at: int, cut: int, insert: str) -> None:
     at = min(at, len(seed))
     result_or_parse_error(seed[:at] + insert + seed[at + cut :])
+
+
+kib = st.integers(0, 2**50)
+
+
+@PROPERTY
+@given(st.tuples(kib, kib, kib, kib, kib, kib), st.one_of(st.none(), kib), st.booleans())
+def test_any_meminfo_parses_back_in_bytes(
+    figures: tuple[int, int, int, int, int, int], available: int | None, crlf: bool
+) -> None:
+    total, free, buffers, cached, swap_total, swap_free = figures
+    rows = [("MemTotal", total), ("MemFree", free)]
+    rows += [("MemAvailable", available)] if available is not None else []
+    rows += [("Buffers", buffers), ("Cached", cached), ("SwapTotal", swap_total), ("SwapFree", swap_free)]
+    end = "\r\n" if crlf else "\n"
+    text = "".join(f"{name + ':':<16}{value:>8} kB{end}" for name, value in rows) + f"HugePages_Total:       0{end}"
+    info = parse_meminfo(text)
+    assert (info.total, info.free, info.buffers, info.cached) == (
+        total * 1024,
+        free * 1024,
+        buffers * 1024,
+        cached * 1024,
+    )
+    assert (info.swap_total, info.swap_free) == (swap_total * 1024, swap_free * 1024)
+    assert info.available == 1024 * (available if available is not None else free + buffers + cached)
+
+
+@PROPERTY
+@given(st.lists(st.integers(0, 99_999), min_size=3, max_size=3), st.integers(0, 2**31), st.integers(0, 2**31))
+def test_any_loadavg_parses_back(hundredths: list[int], running: int, total: int) -> None:
+    text = " ".join(f"{h // 100}.{h % 100:02d}" for h in hundredths) + f" {running}/{total} 4242\n"
+    load = parse_loadavg(text)
+    assert [round(value * 100) for value in (load.one, load.five, load.fifteen)] == hundredths
+    assert (load.running, load.total) == (running, total)
+
+
+path_words = st.from_regex(r"[A-Za-z0-9._-]{1,12}", fullmatch=True)
+
+
+@PROPERTY
+@given(
+    st.lists(
+        st.tuples(
+            st.builds("/dev/{}".format, path_words),
+            st.integers(0, 2**50),
+            st.integers(0, 2**50),
+            st.integers(-(2**20), 2**50),
+            st.builds(lambda parts: "/" + " ".join(parts), st.lists(path_words, max_size=3)),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_any_posix_df_parses_back(rows: list[tuple[str, int, int, int, str]]) -> None:
+    text = "Filesystem     1024-blocks     Used Available Capacity Mounted on\n"
+    for fs, size, used, avail, mount in rows:
+        capacity = f"{(100 * used + size - 1) // size}%" if size else "-"
+        text += f"{fs:<14} {size:>11} {used:>8} {avail:>9} {capacity:>8} {mount}\n"
+    assert [(u.filesystem, u.size_kib, u.used_kib, u.available_kib, u.mountpoint) for u in parse_df(text)] == rows
