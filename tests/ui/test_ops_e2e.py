@@ -434,3 +434,17 @@ async def test_migrate_after_a_passing_preflight(tmp_path: Path, sim: dict[str, 
             await cluster.refresh()
             assert _status(cluster, "hn1", 101) is None
             assert _status(cluster, "hn2", 101) == "running"
+
+
+@pytest.mark.slow
+async def test_bulk_restart_of_30_cts_on_3_nodes(tmp_path: Path) -> None:
+    nodes = dict(build_cluster(tmp_path / "sim30", nodes=3, cts=10, seed=7).nodes)
+    async with started(nodes, tmp_path / "journal") as cluster:
+        targets = [(node, ctid) for node, snap in cluster.snapshots().items() for ctid in snap.containers]
+        assert len(targets) == 30
+        app = RunnerHost(cluster)
+        async with app.run_test(size=(120, 50)) as pilot:
+            results = await _run(pilot, app, "restart", targets)
+            assert sorted((r.node, r.ctid) for r in results) == sorted(targets)
+            assert {r.state for r in results} == {"succeeded"}
+            assert any(title.endswith("30 succeeded") for title, _ in app.notes)
