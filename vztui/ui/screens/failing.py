@@ -363,14 +363,14 @@ class FailingScreen(Screen[tuple[str, int] | None]):
 
         entry = self._highlighted()
         if entry is not None:
-            self.app.push_screen(CtDetailScreen(self._cluster, entry.node, entry.ctid))
+            self.app.push_screen(CtDetailScreen(self._cluster, entry.node, entry.ctid, clock=self._clock))
 
     def action_node_detail(self) -> None:
         from vztui.ui.screens.node_detail import NodeDetailScreen
 
         entry = self._highlighted()
         if entry is not None:
-            self.app.push_screen(NodeDetailScreen(self._cluster, entry.node))
+            self.app.push_screen(NodeDetailScreen(self._cluster, entry.node, clock=self._clock))
 
 
 def _container(snapshots: Mapping[str, NodeSnapshot], entry: FailingEntry) -> Container | None:
