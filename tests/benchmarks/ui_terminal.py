@@ -28,10 +28,14 @@ DOWN = b"\x1b[B"
 
 
 def _env(scratch: Path) -> dict[str, str]:
-    """A clean HOME (no user config for htop or vztui) and the demo's cluster inside the scratch directory."""
+    """A clean HOME (no user config for htop or vztui), the demo's cluster inside the scratch directory, and
+    bytecode cached under the scratch directory (an installed vztui has its .pyc files; a shell that sets
+    PYTHONDONTWRITEBYTECODE would otherwise make every launch compile every edited module again)."""
     home = scratch / "home"
     home.mkdir(parents=True, exist_ok=True)
     return {
+        "PYTHONDONTWRITEBYTECODE": "",
+        "PYTHONPYCACHEPREFIX": str(scratch.parent / "pycache"),
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_CACHE_HOME": str(home / ".cache"),
@@ -80,6 +84,29 @@ def launch_demo(
     return Launch(first_frame(program, b"demo"), first_frame(program, full_marker), alt, rss if output else None)
 
 
+HELLO = """
+from textual.app import App
+from textual.widgets import Static
+
+class Hello(App):
+    def compose(self):
+        yield Static("hello from textual")
+
+Hello().run()
+"""
+
+
+def textual_first_frame(size: tuple[int, int], scratch: Path) -> float | None:
+    """What Textual itself costs: a one-widget Textual app's first frame on the same pty."""
+    program = launch([sys.executable, "-c", HELLO], size=size, env=_env(scratch))
+    try:
+        program.pump(5.0, until=b"hello from textual")
+        program.pump(0.1)
+    finally:
+        program.stop()
+    return first_frame(program, b"hello from textual")
+
+
 def htop_first_frame(size: tuple[int, int], scratch: Path) -> float | None:
     program = launch([HTOP or "htop"], size=size, env=_env(scratch))
     try:
@@ -90,9 +117,9 @@ def htop_first_frame(size: tuple[int, int], scratch: Path) -> float | None:
     return first_frame(program, b"Tasks")
 
 
-def python_pass(size: tuple[int, int]) -> float:
+def python_pass(size: tuple[int, int], scratch: Path) -> float:
     """The floor: this interpreter starting and exiting on the same pty."""
-    program = launch([sys.executable, "-c", "pass"], size=size)
+    program = launch([sys.executable, "-c", "pass"], size=size, env=_env(scratch))
     program.process.wait()
     took = time.perf_counter() - program.launched
     program.stop()
