@@ -15,7 +15,17 @@ from textual.widgets import Static
 from vztui.backend.nodespec import NodeSpec, TransportKind
 from vztui.backend.snapshot import NodeHealth, NodeSnapshot
 from vztui.backend.transport import CommandResult
-from vztui.openvz.models import Beancounter, Container, CtConfig, CtStatus, NodeCapacity, NodeInfo, VzConf
+from vztui.openvz.models import (
+    Beancounter,
+    Container,
+    CtConfig,
+    CtStatus,
+    Layout,
+    NodeCapacity,
+    NodeInfo,
+    PloopSnapshot,
+    VzConf,
+)
 
 NOW = 1_790_000_000.0
 CONF_101 = """\
@@ -43,6 +53,7 @@ def ct(
     hostname: str | None = None,
     ostemplate: str | None = "centos-6-x86_64",
     ram_gib: int = 0,
+    layout: Layout = Layout.UNKNOWN,
 ) -> Container:
     """A container; ``ram_gib`` gives it VSwap beancounters (that much RAM, as much swap)."""
     resources = {}
@@ -55,6 +66,7 @@ def ct(
         hostname=hostname,
         ips=tuple(ips),
         ostemplate=ostemplate,
+        layout=layout,
         resources=MappingProxyType(resources),
     )
 
@@ -110,6 +122,7 @@ class StaticCluster:
         self._snapshots = dict(snapshots)
         self._infos = dict(infos or {})
         self._files = dict(files or {})
+        self.ploop: dict[tuple[str, int], list[PloopSnapshot]] = {}
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -126,6 +139,9 @@ class StaticCluster:
 
     def transport(self, node: str) -> Any:
         return _FileTransport(self._files)
+
+    async def ploop_snapshots(self, node: str, ctid: int) -> list[PloopSnapshot]:
+        return list(self.ploop.get((node, ctid), []))
 
     def subscribe(self, listener: object) -> Callable[[], None]:
         return lambda: None

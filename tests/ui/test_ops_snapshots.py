@@ -6,14 +6,18 @@ from typing import Any
 
 from textual.widgets import Input
 
-from tests.ui.ops_support import CONF_101, Host, StaticCluster, ct, info, snap
+from tests.ui.ops_support import CONF_101, Host, StaticCluster, ct, info, snap, until
 from vztui.openvz.actions import ACTIONS
+from vztui.openvz.models import Layout, PloopSnapshot
 from vztui.openvz.presets import ISPBASIC
 from vztui.ui.action_plan import plan_action
+from vztui.ui.operations import ActionRunner
 from vztui.ui.screens.confirm import ConfirmScreen
 from vztui.ui.screens.create import CreateRequest, CreateScreen, plan_create
 from vztui.ui.screens.exec_prompt import ExecPromptScreen
+from vztui.ui.screens.prompt import PromptScreen
 from vztui.ui.screens.setform import SetFormScreen
+from vztui.ui.screens.snapshots import CREATE_FIELDS, SnapshotsScreen, check_create
 
 SNAPSHOTS = {
     "hn1": snap("hn1", ct(101, ips=["10.0.0.11"]), ct(102, "stopped"), ct(103), ct(104, "suspended")),
@@ -60,3 +64,44 @@ def test_set_form_preview(snap_compare: Any) -> None:
 
 def test_exec_prompt(snap_compare: Any) -> None:
     assert snap_compare(Host(lambda: ExecPromptScreen([("hn1", 101), ("hn1", 103)])), terminal_size=(90, 20))
+
+
+class _SnapshotsHost(Host):
+    """The snapshots screen needs a runner, which needs a mounted app."""
+
+    def __init__(self, cluster: StaticCluster, node: str, ctid: int) -> None:
+        super().__init__(lambda: SnapshotsScreen(ActionRunner(self, cluster), node, ctid))  # type: ignore[arg-type]
+
+
+def _ploop_cluster() -> StaticCluster:
+    snapshots = {"hn1": snap("hn1", ct(101, layout=Layout.PLOOP), ct(103, layout=Layout.SIMFS))}
+    cluster = StaticCluster(snapshots, INFOS)
+    cluster.ploop[("hn1", 101)] = [
+        PloopSnapshot("{aaaaaaaa-0000-4000-8000-000000000001}", "", False, "2026-11-30 02:00:00", "nightly"),
+        PloopSnapshot(
+            "{aaaaaaaa-0000-4000-8000-000000000002}",
+            "{aaaaaaaa-0000-4000-8000-000000000001}",
+            True,
+            "2026-12-04 18:30:12",
+            "before-upgrade",
+            "php 8.3",
+        ),
+    ]
+    return cluster
+
+
+def test_snapshots_screen_lists_ploop_snapshots(snap_compare: Any) -> None:
+    async def loaded(pilot: Any) -> None:
+        await until(pilot, lambda: "2 snapshots" in str(pilot.app.screen.query_one("#status").render()))
+
+    app = _SnapshotsHost(_ploop_cluster(), "hn1", 101)
+    assert snap_compare(app, terminal_size=(120, 24), run_before=loaded)
+
+
+def test_snapshots_screen_explains_simfs(snap_compare: Any) -> None:
+    assert snap_compare(_SnapshotsHost(_ploop_cluster(), "hn1", 103), terminal_size=(100, 20))
+
+
+def test_snapshot_prompt(snap_compare: Any) -> None:
+    app = Host(lambda: PromptScreen("New snapshot of CT 101", CREATE_FIELDS, check_create, submit="Create…"))
+    assert snap_compare(app, terminal_size=(90, 20))
