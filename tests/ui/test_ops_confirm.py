@@ -42,6 +42,8 @@ def test_plan_skips_read_only_nodes_and_protected_nodes_need_typing() -> None:
     assert plan.skip_lines() == ["201 (hn2): node hn2 is read-only"]
     protected = plan_action(ACTIONS["start"], [("hn1", 101)], SNAPSHOTS, protected_nodes={"hn1"})
     assert protected.typed_confirmation == "101"
+    inspection = plan_action(ACTIONS["status"], [("hn1", 101)], SNAPSHOTS, protected_nodes={"hn1"})
+    assert inspection.typed_confirmation is None
 
 
 def test_destroy_refuses_running_and_asks_for_the_count_in_bulk() -> None:

@@ -77,7 +77,7 @@ class ActionPlan:
     def typed_confirmation(self) -> str | None:
         """What the admin must type to confirm (the CTID, or the count for bulk), or None when a button will do."""
         runnable = self.runnable
-        if not runnable or not (self.spec.typed_confirmation or self.protected):
+        if not runnable or not (self.spec.typed_confirmation or (self.protected and self.spec.mutating)):
             return None
         return str(runnable[0].ctid) if len(runnable) == 1 else str(len(runnable))
 

@@ -122,7 +122,7 @@ class ActionRunner:
         self._offered_fast: set[str] = set()
         self.finished: list[Batch] = []
         self.worker: Worker[None] | None = None
-        """The latest flow (tests wait for it; the app never needs to)."""
+        """The latest flow's worker (a flow waits for dialogs, so it never runs on the caller's task)."""
         self._unsubscribe = cluster.subscribe(self)
 
     # -- the contract F1 wires keys to --------------------------------------------------------------------------
