@@ -375,3 +375,52 @@ async def test_rows_appear_and_vanish_with_marks_of_vanished_rows_dropped() -> N
         await pilot.pause()
         assert "hn1/102" not in table.order and not table.marks
         assert table.order[3] == "hn1/110"
+
+
+async def test_palette_lists_registry_commands_with_keys_and_runs_them() -> None:
+    from textual.command import CommandPalette
+
+    from vztui.ui.commands import VztuiCommands
+    from vztui.ui.screens.failing import FailingScreen
+
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=SIZE) as pilot:
+        main = main_of(app)
+        entries = {title: callback for title, _help, callback in VztuiCommands(main)._entries()}
+        assert "Stop  (x)" in entries and "Refresh now  (^r f5)" in entries
+        entries["Sort by Name"]()
+        assert table_of(app).sort_column == "name"
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"Failing now")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, FailingScreen)
+
+
+async def test_theme_key_cycles_to_the_16_colour_theme_and_cells_follow() -> None:
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("T")
+        await pilot.pause()
+        assert app.theme == "ansi-dark"
+        assert table_of(app).palette.error in ("red", "color(1)")  # the terminal's own red, not RGB
+
+
+async def test_detail_screens_open_for_the_cursor_row_and_its_node() -> None:
+    from vztui.ui.screens.ct_detail import CtDetailScreen
+    from vztui.ui.screens.node_detail import NodeDetailScreen
+
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CtDetailScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is main_of(app)
+        await pilot.press("N")
+        await pilot.pause()
+        assert isinstance(app.screen, NodeDetailScreen)

@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from vztui.backend.delta import compute_delta
 from vztui.backend.operation import Operation
-from vztui.backend.snapshot import FailcntIncrease, NodeDelta, NodeHealth, NodeSnapshot
+from vztui.backend.snapshot import FailcntIncrease, NearLimit, NodeDelta, NodeHealth, NodeSnapshot
 from vztui.backend.transport import OutputLine
 from vztui.ui.backend_api import ClusterApi
 from vztui.ui.keymap import BY_ID, KeyCommand, palette_only, screen_bindings
@@ -68,6 +68,7 @@ class MainScreen(Screen[None]):
         self._refresh_every = refresh_every
         self.runner: ActionRunner | None = None
         self._failcnt_log = FailcntLog()
+        self._near: dict[str, tuple[NearLimit, ...]] = {}
         self._near_keys: dict[str, set[str]] = {}
         self._last_increases: dict[str, tuple[FailcntIncrease, ...]] = {}
         self._refreshing = False
@@ -106,6 +107,7 @@ class MainScreen(Screen[None]):
         for snapshot in self.cluster.snapshots().values():
             tree.show_summary(summarise(snapshot, self.cluster.node_info(snapshot.node), self._tallies[snapshot.node]))
             found = compute_delta(None, snapshot).near_limit
+            self._near[snapshot.node] = found
             self._near_keys[snapshot.node] = {row_key(near.node, near.ctid) for near in found}
         self._update_header()
         table.focus()
@@ -153,6 +155,7 @@ class MainScreen(Screen[None]):
         if delta.failcnt_increases:
             self._failcnt_log.add(delta.failcnt_increases)
         self._last_increases[node] = delta.failcnt_increases
+        self._near[node] = delta.near_limit
         self._near_keys[node] = {row_key(near.node, near.ctid) for near in delta.near_limit}
         self._update_header()
         target = self._panel_target
@@ -302,7 +305,9 @@ class MainScreen(Screen[None]):
     def action_failing(self) -> None:
         from vztui.ui.screens.failing import FailingScreen
 
-        screen = FailingScreen(self.cluster, failcnt_log=self._failcnt_log, clock=self.clock)
+        screen = FailingScreen(
+            self.cluster, failcnt_log=self._failcnt_log, near_limit=dict(self._near), clock=self.clock
+        )
         self.app.push_screen(screen, callback=self.jump_to)
 
     def jump_to(self, target: tuple[str, int] | None) -> None:
@@ -334,7 +339,7 @@ class MainScreen(Screen[None]):
             return
         from vztui.ui.screens.ct_detail import CtDetailScreen
 
-        self.app.push_screen(CtDetailScreen(self.cluster, target[0], target[1]))
+        self.app.push_screen(CtDetailScreen(self.cluster, target[0], target[1], clock=self.clock))
 
     def action_node_detail(self) -> None:
         tree = self.query_one(NodeTree)
