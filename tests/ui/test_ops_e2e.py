@@ -362,14 +362,14 @@ async def test_a_stop_that_times_out_offers_stop_fast(tmp_path: Path, sim: dict[
         await cluster.refresh()
         app = RunnerHost(cluster)
         async with app.run_test(size=(110, 40)) as pilot:
-            results = await _run(pilot, app, "stop", [("hn1", 101)])
-            assert [(r.state, r.exit_code) for r in results] == [("failed", 33)]
-            commands = await _confirm(pilot, app)
-            assert commands == "hn1: vzctl stop 101 --fast"
+            results = await _run(pilot, app, "stop", [("hn1", 101), ("hn1", 102)])
+            assert [(r.state, r.exit_code) for r in results] == [("failed", 33), ("failed", 33)]
+            commands = await _confirm(pilot, app)  # one offer for every stop that timed out
+            assert commands == "hn1: vzctl stop 101 --fast\nhn1: vzctl stop 102 --fast"
             await until(pilot, lambda: app.runner is not None and len(app.runner.finished) == 2, within=30)
-            assert [r.state for r in app.runner.finished[-1].results()] == ["succeeded"]
+            assert [r.state for r in app.runner.finished[-1].results()] == ["succeeded", "succeeded"]
             await cluster.refresh("hn1")
-            assert _status(cluster, "hn1", 101) == "stopped"
+            assert _status(cluster, "hn1", 101) == _status(cluster, "hn1", 102) == "stopped"
     finally:
         await cluster.stop()
 

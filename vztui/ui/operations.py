@@ -119,7 +119,6 @@ class ActionRunner:
         self.presets: Mapping[str, Preset] = MappingProxyType(dict(presets or {ISPBASIC.name: ISPBASIC}))
         self._batches: dict[str, Batch] = {}
         """Operation id → the batch it belongs to, while it runs."""
-        self._offered_fast: set[str] = set()
         self.finished: list[Batch] = []
         self.worker: Worker[None] | None = None
         """The latest flow's worker (a flow waits for dialogs, so it never runs on the caller's task)."""
@@ -368,11 +367,10 @@ class ActionRunner:
         if batch is None or not op.state.finished:
             return
         del self._batches[op.id]
-        self._offer_fast_stop(op)
         self._check_done(batch)
 
     def _check_done(self, batch: Batch) -> None:
-        if not batch.done or batch in self.finished:
+        if not batch.done or any(done is batch for done in self.finished):
             return
         self.finished.append(batch)
         batch.finished.set()
@@ -389,16 +387,23 @@ class ActionRunner:
             severity="information" if good == len(results) else "warning",
             markup=False,
         )
+        self._offer_fast_stop(batch)
 
-    def _offer_fast_stop(self, op: Operation) -> None:
-        """A graceful stop that timed out: offer ``vzctl stop --fast`` for that CT (once per operation)."""
-        if op.request.kind != "stop" or op.state is not OpState.FAILED or op.id in self._offered_fast:
+    def _offer_fast_stop(self, batch: Batch) -> None:
+        """Graceful stops that timed out: offer ``vzctl stop --fast`` for all of those CTs in one confirmation."""
+        stuck = [
+            op
+            for ops in batch.ops.values()
+            for op in ops
+            if op.request.kind == "stop"
+            and op.state is OpState.FAILED
+            and (op.exit_code == STOP_TIMEOUT_EXIT or "timed out" in op.reason)
+        ]
+        if not stuck:
             return
-        if op.exit_code != STOP_TIMEOUT_EXIT and "timed out" not in op.reason:
-            return
-        self._offered_fast.add(op.id)
-        targets = tuple((op.node, ctid) for ctid in op.ctids)
-        self._start(self._fast_stop_flow(targets, op.reason), "offer stop --fast")
+        targets = tuple((op.node, ctid) for op in stuck for ctid in op.ctids)
+        reason = stuck[0].reason if len(stuck) == 1 else f"{len(stuck)} graceful stops timed out"
+        self._start(self._fast_stop_flow(targets, reason), "offer stop --fast")
 
     async def _fast_stop_flow(self, targets: tuple[tuple[str, int], ...], reason: str) -> None:
         spec = ACTIONS["stop_fast"]
