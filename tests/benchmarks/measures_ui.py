@@ -98,6 +98,10 @@ def key_latency(ctx: Context) -> Sequence[Result]:
     if not keys.latencies_ms:
         return [not_measured("key_latency_p95_10k", "no key was attributed to a painted frame")]
     inproc = key_figures(nodes=nodes, per_node=per_node, share=0.05, seconds=seconds / 2, size=KEYS_SIZE)
+    htop: list[float] = []
+    if ui_terminal.HTOP:
+        htop = ui_terminal.htop_key_latency(size=KEYS_SIZE, seconds=seconds / 2, scratch=ctx.directory("keys"))
+    htop_p95 = _percentile(htop, 95) if htop else None
     p95 = keys.percentile(95)
     return [
         Result(
@@ -107,11 +111,14 @@ def key_latency(ctx: Context) -> Sequence[Result]:
             f"<= {KEY_GOAL_MS:g} ms",
             KEY_GOAL_MS,
             p95 <= KEY_GOAL_MS,
+            baseline=round(htop_p95, 1) if htop_p95 is not None else None,
+            ratio=round(htop_p95 / p95, 2) if htop_p95 else None,
             note=(
                 f"{quick}real pty {KEYS_SIZE[0]}x{KEYS_SIZE[1]}: {len(keys.latencies_ms)} cursor-down keys at random "
                 f"moments over {seconds:g} s while 5 % of cells change every 2 s ({keys.ticks} ticks); key written → "
                 f"end of the frame showing the moved cursor read back; median {keys.percentile(50):.1f} ms, max "
-                f"{max(keys.latencies_ms):.1f} ms; in-process p95 {inproc.percentile(95):.1f} ms"
+                f"{max(keys.latencies_ms):.1f} ms; in-process p95 {inproc.percentile(95):.1f} ms; baseline htop's p95 "
+                f"for the same keys in the same pty (to its next write)"
             ),
             detail={
                 "p50_ms": round(keys.percentile(50), 1),
@@ -123,6 +130,8 @@ def key_latency(ctx: Context) -> Sequence[Result]:
                 "inproc_p50_ms": round(inproc.percentile(50), 1),
                 "inproc_p95_ms": round(inproc.percentile(95), 1),
                 "inproc_keys": len(inproc.latencies_ms),
+                "htop_p50_ms": round(_percentile(htop, 50), 1) if htop else None,
+                "htop_keys": len(htop),
                 "cts": nodes * per_node,
                 "loadavg_1m": _load(),
                 "quick": ctx.quick,
@@ -184,6 +193,11 @@ def cold_start(ctx: Context) -> Sequence[Result]:
             detail=detail,
         )
     ]
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def _median(values: list[float]) -> float | None:

@@ -96,7 +96,13 @@ async def drive(mode: str, nodes: int, per_node: int, log: Log) -> None:
             engine.deliver_soon(deltas)
             ticks += 1
             cells = sum(len(fields) for d in deltas for fields in d.changed.values())
-            log.event(ticks=ticks, changed_cts=sum(len(d.changed) for d in deltas), cells=cells, rss_mb=rss_mib()[0])
+            log.event(
+                ticks=ticks,
+                at=time.monotonic(),
+                changed_cts=sum(len(d.changed) for d in deltas),
+                cells=cells,
+                rss_mb=rss_mib()[0],
+            )
 
     task = asyncio.create_task(ticker())
     try:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks.common import REPO, rss_mib
-from tests.benchmarks.ui_pty import SYNC_END, PtyProgram, first_frame, launch
+from tests.benchmarks.ui_pty import SYNC_END, PtyProgram, bursts, first_frame, launch
 
 VZTUI = Path(sys.executable).with_name("vztui")
 CHILD = Path(__file__).resolve().with_name("ui_child.py")
@@ -143,6 +143,7 @@ def child_bytes(
     """The dashboard over the benchmark engine in ``mode`` (idle/active): bytes written over ``window`` seconds,
     counted after the table is full and ``warmup`` seconds have passed."""
     log_path = scratch / f"child-{mode}.log"
+    log_path.unlink(missing_ok=True)
     argv = [sys.executable, str(CHILD), "--mode", mode, "--nodes", str(nodes), "--per-node", str(per_node)]
     program = launch([*argv, "--log", str(log_path)], size=size, env=_env(scratch), cwd=REPO)
     try:
@@ -196,6 +197,7 @@ def key_latency(
     """
     rng = random.Random(seed)
     log_path = scratch / "child-keys.log"
+    log_path.unlink(missing_ok=True)
     argv = [sys.executable, str(CHILD), "--mode", "load", "--nodes", str(nodes), "--per-node", str(per_node)]
     program = launch([*argv, "--log", str(log_path)], size=size, env=_env(scratch), cwd=REPO)
     sent: list[float] = []
@@ -220,6 +222,34 @@ def key_latency(
     ticks = max((entry.get("ticks", 0) for entry in log), default=0)
     rss = next((entry["rss_mb"] for entry in log if "ready" in entry), None)
     return Keys(latencies, ticks, rss, len(sent))
+
+
+def htop_key_latency(*, size: tuple[int, int], seconds: float, scratch: Path, seed: int = 5) -> list[float]:
+    """The same keys typed into htop in the same pty: latency to the end of the first write after the key (htop
+    repaints on a key; its periodic repaint every 1.5 s could be taken for the key's only if it came first)."""
+    rng = random.Random(seed)
+    program = launch([HTOP or "htop"], size=size, env=_env(scratch))
+    sent: list[float] = []
+    try:
+        program.pump(1.5)
+        stop = time.perf_counter() + seconds
+        while time.perf_counter() < stop:
+            program.pump(rng.uniform(0.05, 0.25))
+            before = len(program.chunks)
+            sent.append(program.send(DOWN))
+            deadline = time.perf_counter() + 5.0
+            while len(program.chunks) == before and time.perf_counter() < deadline:
+                program.pump(0.002)
+        program.pump(0.1)
+    finally:
+        program.stop()
+    writes = bursts(program.chunks)
+    latencies = []
+    for at in sent:
+        after = next((end for start, end, _ in writes if start >= at), None)
+        if after is not None:
+            latencies.append((after - at) * 1000)
+    return latencies
 
 
 def _sync_end_times(program: PtyProgram) -> list[float]:
