@@ -623,3 +623,14 @@ def test_numbers_too_long_for_int_are_parse_errors_with_short_messages(
     with pytest.raises(ParseError) as caught:
         parse(text)
     assert len(str(caught.value)) < 300
+
+
+def test_conf_unquoted_values_keep_inner_blanks_and_drop_shell_comments() -> None:
+    text = "IP_ADDRESS=10.0.0.1 10.0.0.2\nNAMESERVER=inherit # it's a comment\nA=x#y\nB=#all comment\nC=v\t\n"
+    assert parse_conf(text) == {
+        "IP_ADDRESS": "10.0.0.1 10.0.0.2",
+        "NAMESERVER": "inherit",
+        "A": "x#y",
+        "B": "",
+        "C": "v",
+    }

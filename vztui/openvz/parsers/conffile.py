@@ -16,6 +16,8 @@ from vztui.openvz.parsers._excerpt import excerpt
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _C_SPACE = " \t\n\v\f\r"
 _VEID_FORMS = ("$VEID", "${VEID}")
+_COMMENT = re.compile(r"(?:^|(?<=[ \t\v\f\r]))#")
+"""A ``#`` that starts a word: the shell's comment, ending an unquoted value."""
 
 
 def parse_conf(text: str, *, source: str = "conf", skip_invalid: bool = False) -> dict[str, str]:
@@ -27,8 +29,9 @@ def parse_conf(text: str, *, source: str = "conf", skip_invalid: bool = False) -
       Backslashes are kept as written: vzctl does not unescape, and vzctl's writer (``vztui.openvz.conf``) does
       not escape, so every value it writes reads back unchanged.
     * ``KEY='value'``: the same with single quotes (hand-edited vz.conf; vzctl would keep the quotes).
-    * ``KEY=value``: unquoted, the value ends at the first blank, so ``NAMESERVER=inherit # comment`` (shipped
-      vz.conf) reads ``inherit`` as the shell reads it.
+    * ``KEY=value``: unquoted, the value is the rest of the line as in vzctl (``IP_ADDRESS=a b`` reads ``a b``),
+      minus a shell comment: a ``#`` starting a word ends it, so the shipped vz.conf's
+      ``NAMESERVER=inherit # Copy from host system's /etc/resolv.conf`` reads ``inherit``.
     * The **first** assignment of a key wins: vzctl ignores later duplicates (REFERENCE §2.7).
 
     A line that is none of these (no ``=``, a key that is not a shell name, an unmatched quote) raises
@@ -60,10 +63,8 @@ def _assignment(line: str) -> tuple[str, str]:
         if end == 0:
             raise ValueError("unmatched quote")
         return key, rest[1:end]
-    for index, char in enumerate(rest):
-        if char in _C_SPACE:
-            return key, rest[:index]
-    return key, rest
+    comment = _COMMENT.search(rest)
+    return key, (rest[: comment.start()] if comment else rest).rstrip(_C_SPACE)
 
 
 def parse_vzconf(text: str, *, source: str = "vz.conf") -> VzConf:
