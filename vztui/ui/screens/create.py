@@ -198,9 +198,8 @@ class CreateScreen(ModalScreen[CreateRequest | None]):
             yield Label("Create container", id="heading")
             with Grid(id="fields"):
                 yield Label("Node")
-                yield Select(
-                    [(name, name) for name in self._cluster.nodes], value=self._node, id="node", allow_blank=False
-                )
+                nodes = [(name, name) for name in self._cluster.nodes]
+                yield Select(nodes, value=self._node or Select.BLANK, id="node", allow_blank=not self._node)
                 yield Label("CTID")
                 yield Input(str(next_free_ctid(snapshots)), id="ctid")
                 yield Label("OS template")
@@ -215,6 +214,7 @@ class CreateScreen(ModalScreen[CreateRequest | None]):
                 yield Label("Preset")
                 names = list(self._presets)
                 yield Select([(name, name) for name in names], value=names[0] if names else Select.BLANK, id="preset")
+            yield Static(self._preset_text(names[0] if names else None), id="preset-info")
             yield Static("", id="errors")
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -222,6 +222,19 @@ class CreateScreen(ModalScreen[CreateRequest | None]):
 
     def _template_options(self, info: NodeInfo | None) -> list[tuple[str, str]]:
         return [(name, name) for name in (info.templates if info is not None else ())]
+
+    def _preset_text(self, name: str | None) -> Text:
+        preset = self._presets.get(name) if name else None
+        if preset is None:
+            return Text("")
+        count = sum(1 for _, value in preset.params if value)
+        what = preset.description or ", ".join(f"{option} {value}" for option, value in preset.params[:4] if value)
+        return Text(clean(f"{what} ({count} settings)"), style="italic", no_wrap=True, overflow="ellipsis")
+
+    @on(Select.Changed, "#preset")
+    def _preset_changed(self, event: Select.Changed) -> None:
+        name = event.value if isinstance(event.value, str) else None
+        self.query_one("#preset-info", Static).update(self._preset_text(name))
 
     @on(Select.Changed, "#node")
     def _node_changed(self, event: Select.Changed) -> None:
