@@ -25,7 +25,7 @@ from vztui.openvz.presets import ISPBASIC, create_plan_argvs
 from vztui.sim.cluster import build_cluster
 from vztui.ui.operations import IMPLEMENTED, ActionRunner
 from vztui.ui.screens.confirm import ConfirmScreen
-from vztui.ui.screens.create import CreateScreen
+from vztui.ui.screens.create import CreateRequest, CreateScreen, plan_create
 from vztui.ui.screens.exec_prompt import ExecPromptScreen
 from vztui.ui.screens.migrate import MigrateScreen
 from vztui.ui.screens.prompt import PromptScreen
@@ -448,3 +448,25 @@ async def test_bulk_restart_of_30_cts_on_3_nodes(tmp_path: Path) -> None:
             assert sorted((r.node, r.ctid) for r in results) == sorted(targets)
             assert {r.state for r in results} == {"succeeded"}
             assert any(title.endswith("30 succeeded") for title, _ in app.notes)
+
+
+async def test_a_failing_create_step_stops_the_plan_and_reports_why(tmp_path: Path, sim: dict[str, Path]) -> None:
+    async with started(sim, tmp_path / "journal") as cluster:
+        app = RunnerHost(cluster)
+        async with app.run_test() as pilot:
+            assert app.runner is not None
+            request = CreateRequest("hn1", 150, "nosuch-template", "ploop", ISPBASIC)
+            plan = plan_create(request, cluster.node_info("hn1"), root_prefix=str(sim["hn1"]))
+            batch = await app.runner.submit(plan)
+            await until(pilot, batch.finished.is_set, within=30, what="the plan to stop")
+            (result,) = batch.results()
+            assert result.state == "failed" and result.exit_code is not None
+            assert result.reason.startswith(f"exit {result.exit_code} (")
+            steps = [op for ops in batch.ops.values() for op in ops]
+            assert [op.state for op in steps[:2]] == [
+                OpState.SUCCEEDED,
+                OpState.FAILED,
+            ]  # sample written, create failed
+            assert {op.state for op in steps[2:]} == {OpState.SKIPPED}
+            assert steps[2].reason.startswith("not run: step 2 (vzctl create 150")
+            assert not (sim["hn1"] / "etc/vz/conf/150.conf").exists()
