@@ -1,5 +1,6 @@
 """A node's static facts (vz.conf, CPUs, memory size, config samples, cached templates, hostname, kernel, vzctl
-version), read in one round trip at connect and on demand, never on every tick.
+version, vzcpucheck's power and vzmemcheck's commitment), read in one round trip at connect and on demand, never on
+every tick.
 
 Same shape as the tick batch: a fixed script, variables as positional parameters, delimited sections.
 """
@@ -27,6 +28,8 @@ b templates; vztmpl-dl --list-local; e templates $?
 b hostname; if [ -n "$P" ] && [ -r "$P/etc/hostname" ]; then cat "$P/etc/hostname"; else hostname; fi; e hostname $?
 b kernel; read -r _ _ k _ < "$P/proc/version" && echo "$k"; e kernel $?
 b vzctl; vzctl --version; e vzctl $?
+b cpucheck; vzcpucheck; e cpucheck $?
+b memcheck; vzmemcheck -v; e memcheck $?
 """
 
 SAMPLE_PREFIX = "ve-"
@@ -47,7 +50,14 @@ async def read_node_info(transport: Transport, root_prefix: str, *, timeout: flo
 
 def node_info_from(sections: Mapping[str, Section]) -> tuple[NodeInfo, list[str]]:
     # Imported on first use, not at module level: the parser package is large and cold start stays fast.
-    from vztui.openvz.parsers import parse_cpuinfo, parse_meminfo, parse_template_list, parse_vzconf
+    from vztui.openvz.parsers import (
+        parse_cpuinfo,
+        parse_meminfo,
+        parse_template_list,
+        parse_vzconf,
+        parse_vzcpucheck,
+        parse_vzmemcheck,
+    )
 
     problems: list[str] = []
 
@@ -101,6 +111,22 @@ def node_info_from(sections: Mapping[str, Section]) -> tuple[NodeInfo, list[str]
             templates = tuple(parse_template_list(raw))
         except ParseError as exc:
             problems.append(f"templates: {exc}")
+    # Only the node's power is kept from vzcpucheck: its "Current CPU utilization" changes whenever a CT starts or
+    # stops, and the screens compute that live from the snapshot's cpuunits instead of showing a connect-time value.
+    cpu_power = 0
+    raw = text("cpucheck")
+    if raw is not None:
+        try:
+            cpu_power = round(parse_vzcpucheck(raw).power)
+        except ParseError as exc:
+            problems.append(f"cpucheck: {exc}")
+    mem_commit: float | None = None
+    raw = text("memcheck")
+    if raw is not None:
+        try:
+            mem_commit = parse_vzmemcheck(raw).mem_commit_percent
+        except ParseError as exc:
+            problems.append(f"memcheck: {exc}")
     hostname = (text("hostname") or "").strip()
     kernel = (text("kernel") or "").strip()
     version = (text("vzctl") or "").strip().removeprefix("vzctl version ").strip()
@@ -108,7 +134,9 @@ def node_info_from(sections: Mapping[str, Section]) -> tuple[NodeInfo, list[str]
         hostname=hostname,
         kernel=kernel,
         vz=vz,
-        capacity=NodeCapacity(cpus=cpus, ram_bytes=ram, swap_bytes=swap),
+        capacity=NodeCapacity(
+            cpus=cpus, ram_bytes=ram, swap_bytes=swap, cpu_power=cpu_power, mem_commit_percent=mem_commit
+        ),
         vzctl_version=version,
         templates=templates,
         samples=samples,
