@@ -26,7 +26,6 @@ from vztui.sim.cluster import build_cluster
 from vztui.ui.operations import IMPLEMENTED, ActionRunner
 from vztui.ui.screens.confirm import ConfirmScreen
 from vztui.ui.screens.create import CreateRequest, CreateScreen, plan_create
-from vztui.ui.screens.exec_prompt import ExecPromptScreen
 from vztui.ui.screens.migrate import MigrateScreen
 from vztui.ui.screens.prompt import PromptScreen
 from vztui.ui.screens.setform import SetFormScreen
@@ -264,7 +263,11 @@ async def test_exec_output_lands_in_the_operation(tmp_path: Path, sim: dict[str,
         async with app.run_test() as pilot:
             assert app.runner is not None
             await app.runner.invoke("exec", [("hn1", 101)])
-            await until(pilot, lambda: isinstance(app.screen, ExecPromptScreen) and app.screen.query("#submit"))
+            await until(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query("#command"))
+            app.screen.query_one("#command", Input).value = "echo one\necho two"
+            app.screen.query_one("#submit", Button).press()
+            await pilot.pause()
+            assert "single line" in str(app.screen.query_one("#errors", Static).render())
             app.screen.query_one("#command", Input).value = "echo hello from 101"
             app.screen.query_one("#submit", Button).press()
             await _confirm(pilot, app)

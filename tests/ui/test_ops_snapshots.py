@@ -11,10 +11,9 @@ from vztui.openvz.actions import ACTIONS
 from vztui.openvz.models import Layout, PloopSnapshot
 from vztui.openvz.presets import ISPBASIC
 from vztui.ui.action_plan import plan_action
-from vztui.ui.operations import ActionRunner
+from vztui.ui.operations import EXEC_FIELDS, ActionRunner, check_exec
 from vztui.ui.screens.confirm import ConfirmScreen
 from vztui.ui.screens.create import CreateRequest, CreateScreen, plan_create
-from vztui.ui.screens.exec_prompt import ExecPromptScreen
 from vztui.ui.screens.prompt import PromptScreen
 from vztui.ui.screens.setform import SetFormScreen
 from vztui.ui.screens.snapshots import CREATE_FIELDS, SnapshotsScreen, check_create
@@ -63,7 +62,8 @@ def test_set_form_preview(snap_compare: Any) -> None:
 
 
 def test_exec_prompt(snap_compare: Any) -> None:
-    assert snap_compare(Host(lambda: ExecPromptScreen([("hn1", 101), ("hn1", 103)])), terminal_size=(90, 20))
+    app = Host(lambda: PromptScreen("Run a command in 101 103", EXEC_FIELDS, check_exec, submit="Run…"))
+    assert snap_compare(app, terminal_size=(90, 20))
 
 
 class _SnapshotsHost(Host):

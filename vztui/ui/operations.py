@@ -19,10 +19,13 @@ from vztui.backend.operation import Operation, OpRequest, OpState, ReadOnlyError
 from vztui.backend.snapshot import NodeDelta
 from vztui.backend.transport import OutputLine, TransportError
 from vztui.openvz.actions import ACTIONS, ActionSpec
+from vztui.openvz.commands import vzctl_exec
+from vztui.openvz.errors import ValidationError
 from vztui.openvz.presets import ISPBASIC, Preset
 from vztui.ui.action_plan import ActionPlan, TargetPlan, plan_action
 from vztui.ui.backend_api import ClusterApi
 from vztui.ui.screens.confirm import ConfirmScreen
+from vztui.ui.screens.prompt import PromptField
 
 IMPLEMENTED: frozenset[str] = frozenset(
     {
@@ -56,6 +59,8 @@ IMPLEMENTED: frozenset[str] = frozenset(
 _SNAPSHOT_SCREEN = frozenset(
     {"snapshot_list", "snapshot_switch", "snapshot_delete", "snapshot_mount", "snapshot_umount"}
 )
+
+EXEC_FIELDS = (PromptField("command", "Command", "e.g. df -h /"),)
 
 STOP_TIMEOUT_EXIT = 33
 """vzctl's VZ_STOP_ERROR: "Unable to stop container: operation timed out" (REFERENCE §2.3)."""
@@ -104,6 +109,15 @@ class Batch:
             else:
                 results.append(ItemResult(node, ctid, failed.state.value, failed.reason, failed.exit_code))
         return results + [ItemResult(t.node, t.ctid, "skipped", t.skipped) for t in self.skipped]
+
+
+def check_exec(values: Mapping[str, str]) -> str | None:
+    """Why the domain builder refuses this ``vzctl exec`` command (empty, several lines …), or None."""
+    try:
+        vzctl_exec(101, values.get("command", ""))
+    except ValidationError as error:
+        return str(error)
+    return None
 
 
 class ActionRunner:
@@ -242,12 +256,15 @@ class ActionRunner:
                     return
                 params = dict(values)
             elif spec.id == "exec":
-                from vztui.ui.screens.exec_prompt import ExecPromptScreen
+                from vztui.ui.screens.prompt import PromptScreen
 
-                command: str | None = await self._app.push_screen_wait(ExecPromptScreen(targets))
-                if command is None:
+                ctids = " ".join(str(ctid) for _, ctid in targets)
+                values = await self._app.push_screen_wait(
+                    PromptScreen(f"Run a command in {ctids}", EXEC_FIELDS, check_exec, submit="Run…")
+                )
+                if values is None:
                     return
-                params = {"command": command}
+                params = {"command": values["command"]}
             plan = self._plan(spec, targets, params, hidden_marked=hidden_marked)
             await self._confirm_and_submit(plan, details=details)
         except Exception as error:  # a flow must never take the dashboard down

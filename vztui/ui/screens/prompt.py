@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -25,7 +25,7 @@ class PromptField:
     value: str = ""
 
 
-Check = Callable[[dict[str, str]], str | None]
+Check = Callable[[Mapping[str, str]], str | None]
 """Returns why the values are refused (shown under the fields), or None to accept them."""
 
 

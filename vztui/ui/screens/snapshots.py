@@ -4,6 +4,7 @@ confirmation and the queue. A simfs container gets the reason instead of an empt
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -47,7 +48,7 @@ def snapshot_rows(snapshots: list[PloopSnapshot]) -> list[tuple[Text, ...]]:
 CREATE_FIELDS = (PromptField("name", "Name", "optional"), PromptField("description", "Description", "optional"))
 
 
-def check_create(values: dict[str, str]) -> str | None:
+def check_create(values: Mapping[str, str]) -> str | None:
     try:
         if values.get("name"):
             validate_snapshot_name(values["name"])
@@ -56,7 +57,7 @@ def check_create(values: dict[str, str]) -> str | None:
     return None
 
 
-def _check_target(values: dict[str, str]) -> str | None:
+def _check_target(values: Mapping[str, str]) -> str | None:
     try:
         validate_path(values.get("target", ""), field="target")
     except ValidationError as error:
