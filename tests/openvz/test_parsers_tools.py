@@ -610,6 +610,7 @@ HUGE = "9" * 5000  # beyond int()'s 4300-digit limit: int() itself would raise a
         (parse_vzlist_json, '[\n  {\n    "ctid": ' + HUGE + "\n  }\n]\n"),
         (parse_vzlist_json, '[\n  {\n    "ctid": ' + HUGE + ',\n    "hostname": "a"b"\n  }\n]\n'),
         (parse_vzctl_status, f"CTID {HUGE} exist mounted running\n"),
+        (parse_vzctl_status, f"CTID {HUGE} exist mounted running and more\n"),
         (parse_vzcpucheck, f"Current CPU utilization: {HUGE}\nPower of the node: 5\n"),
         (parse_vzcpucheck, f"VEID\t\tCPUUNITS\n{HUGE}\t\t5\nCurrent CPU utilization: 5\nPower of the node: 5\n"),
         (parse_vzquota_stat, f"   resource usage\n  1k-blocks {HUGE} 1 1\n     inodes 1 1 1\n"),

@@ -40,7 +40,9 @@ def _status_line(words: list[str], number: int) -> VzctlStatus:
     source = "vzctl status"
     if len(words) < _MIN_STATUS_WORDS or len(words) > _MIN_STATUS_WORDS + 1:
         raise ParseError(
-            f"expected 'CTID <id> exist|deleted mounted|unmounted running|down', got {words}", number, source=source
+            f"expected 'CTID <id> exist|deleted mounted|unmounted running|down', got {excerpt(' '.join(words))}",
+            number,
+            source=source,
         )
     if not (words[1].isascii() and words[1].isdigit() and len(words[1]) <= 10):
         raise ParseError(f"CTID {excerpt(words[1])} is not a number", number, source=source)
