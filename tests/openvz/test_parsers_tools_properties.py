@@ -69,7 +69,10 @@ line_text = (
 )
 # vzlist list items come from space-separated config values: no whitespace inside.
 list_item = st.text(
-    st.one_of(st.sampled_from(['"', "\\", ",", "[", "]", ":"]), st.characters(blacklist_categories=("Cs", "Zs"))),
+    st.one_of(
+        st.sampled_from(['"', "\\", ",", "[", "]", ":"]),
+        st.characters(exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
+    ),
     min_size=1,
     max_size=12,
 ).filter(lambda s: not any(c.isspace() for c in s))
@@ -133,13 +136,13 @@ def _check_round_trip(cts: list[dict[str, Any]], text: str) -> None:
         assert got.status is CtStatus(want["status"])
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(vzlist_cts())
 def test_vzlist_json_unescaped_strings_round_trip(cts: list[dict[str, Any]]) -> None:
     _check_round_trip(cts, _render_vzlist(cts))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(vzlist_cts(), line_text)
 def test_vzlist_json_round_trips_after_a_banner_and_as_rejoined_chunks(cts: list[dict[str, Any]], banner: str) -> None:
     assume(not banner.lstrip(" \t").startswith("["))
@@ -172,7 +175,7 @@ def test_conf_reads_back_what_the_config_writer_saved(hostname: str, description
     assert saved["ONBOOT"] == "yes"
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(st.from_regex(r"[A-Z_][A-Z0-9_]{0,10}", fullmatch=True), line_text, st.sampled_from(['"', "'"])),
@@ -250,7 +253,7 @@ def _expected_cell(field: str, value: str, last: bool) -> str | None:
     return None if value == "-" else value
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(vzlist_table(), st.booleans())
 def test_vzlist_table_round_trip(table: tuple[list[str], list[dict[str, str]]], header: bool) -> None:
     fields, rows = table
@@ -266,6 +269,7 @@ def test_vzlist_table_round_trip(table: tuple[list[str], list[dict[str, str]]], 
     assert parse_vzlist_table("\n".join(lines) + "\n", fields) == expected
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 2147483644), st.booleans(), st.booleans(), st.booleans(), st.booleans())
 def test_vzctl_status_lines_round_trip(ctid: int, exists: bool, mounted: bool, running: bool, suspended: bool) -> None:
     suspended = suspended and exists and not running
@@ -283,6 +287,7 @@ def test_vzctl_status_lines_round_trip(ctid: int, exists: bool, mounted: bool, r
     )
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.integers(1, 2147483644), st.integers(8, 500000), max_size=6), st.integers(8, 500000))
 def test_vzcpucheck_verbose_round_trip(units: dict[int, int], host: int) -> None:
     text = "VEID\t\tCPUUNITS\n" + "-" * 25 + f"\n0\t\t{host}\n"
@@ -296,6 +301,7 @@ def test_vzcpucheck_verbose_round_trip(units: dict[int, int], host: int) -> None
 kib = st.integers(0, 2**63 - 1)
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(kib, kib, kib, kib, kib, kib)
 def test_vzquota_stat_round_trip_of_the_simulated_table(
     blocks: int, blocks_soft: int, blocks_hard: int, inodes: int, inodes_soft: int, inodes_hard: int
@@ -314,6 +320,7 @@ def test_vzquota_stat_round_trip_of_the_simulated_table(
 percent = st.floats(0, 99999, allow_nan=False).map(lambda value: round(value, 2))
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.dictionaries(st.integers(1, 2147483644), st.lists(percent, min_size=8, max_size=8), max_size=5),
     st.lists(percent, min_size=8, max_size=8),
@@ -333,6 +340,7 @@ def test_vzmemcheck_verbose_round_trip(rows: dict[int, list[float]], summary: li
 uuid = st.uuids().map(lambda u: "{" + str(u) + "}")
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(uuid, st.from_regex(r"[A-Za-z0-9 _.-]{0,40}", fullmatch=True)), max_size=4, unique_by=lambda t: t[0]
@@ -353,6 +361,7 @@ def test_snapshot_list_round_trip(snapshots: list[tuple[str, str]]) -> None:
     assert [s.parent_uuid for s in parsed] == ["", *[guid for guid, _ in snapshots]][: len(snapshots)]
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=40), st.integers(0, 2147483644))
 def test_expand_veid_never_leaves_the_first_veid(path: str, ctid: int) -> None:
     result = expand_veid(path, ctid)
