@@ -91,7 +91,7 @@ def key_latency(ctx: Context) -> Sequence[Result]:
     from tests.benchmarks.ui_inproc import key_figures
 
     nodes, per_node, quick = _sizes(ctx)
-    seconds = 8.0 if ctx.quick else 60.0
+    seconds = 6.0 if ctx.quick else 60.0
     keys = ui_terminal.key_latency(
         size=KEYS_SIZE, nodes=nodes, per_node=per_node, seconds=seconds, scratch=ctx.directory("keys")
     )
@@ -155,10 +155,11 @@ def cold_start(ctx: Context) -> Sequence[Result]:
     tables = [run.marker_at for run in launches if run.marker_at is not None]
     floor = statistics.median(ui_terminal.python_pass(PTY_SIZE, scratch) for _ in range(runs))
     ui_terminal.textual_first_frame(PTY_SIZE, scratch)
-    hello = [ui_terminal.textual_first_frame(PTY_SIZE, scratch) for _ in range(runs)]
+    baseline_runs = 2 if ctx.quick else runs
+    hello = [ui_terminal.textual_first_frame(PTY_SIZE, scratch) for _ in range(baseline_runs)]
     htop = None
     if ui_terminal.HTOP:
-        found = [ui_terminal.htop_first_frame(PTY_SIZE, scratch) for _ in range(runs)]
+        found = [ui_terminal.htop_first_frame(PTY_SIZE, scratch) for _ in range(baseline_runs)]
         htop = statistics.median([x for x in found if x is not None]) if any(found) else None
     detail: dict[str, object] = {
         "runs_s": [round(x, 3) for x in firsts],
@@ -171,8 +172,17 @@ def cold_start(ctx: Context) -> Sequence[Result]:
         "loadavg_1m": _load(),
         "quick": ctx.quick,
     }
-    if not ctx.quick:
-        detail.update(_demo_10k(ctx))
+    nodes, per_node, quick = _sizes(ctx)
+    child = ui_terminal.child_launch(size=PTY_SIZE, nodes=nodes, per_node=per_node, scratch=scratch)
+    detail.update(
+        {
+            "bench_engine_cts": nodes * per_node,
+            "bench_engine_first_frame_s": _round(child.first_frame, 3),
+            "bench_engine_full_table_s": _round(child.full_table, 3),
+            "app_rss_mb_table_full": _round(child.rss_mb, 1),
+            "snapshots_only_rss_mb": _round(child.data_rss_mb, 1),
+        }
+    )
     return [
         Result(
             "cold_start_first_frame",
@@ -188,7 +198,9 @@ def cold_start(ctx: Context) -> Sequence[Result]:
                 f"{PTY_SIZE[0]}x{PTY_SIZE[1]}: launch → end of the first write after the alternate screen that shows "
                 f"the cluster's name; baseline htop's first frame (ratio = htop / vztui); `python -c pass` on the "
                 f"same pty {floor:.3f} s, a one-widget Textual app {detail['textual_hello_first_frame_s']} s; "
-                f"alternate screen entered at {detail['alt_screen_s']} s; after one warm-up launch (bytecode cached)"
+                f"alternate screen entered at {detail['alt_screen_s']} s; after one warm-up launch (bytecode cached); "
+                f"{quick}the app over the benchmark engine: full {nodes * per_node}-row table at "
+                f"{detail['bench_engine_full_table_s']} s, RSS then {detail['app_rss_mb_table_full']} MB"
             ),
             detail=detail,
         )
@@ -200,30 +212,12 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def _round(value: float | None, digits: int) -> float | None:
+    return round(value, digits) if value is not None else None
+
+
 def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 3) if values else None
-
-
-def _demo_10k(ctx: Context) -> dict[str, object]:
-    """``vztui --demo --nodes 50 --cts 200``: first frame, the full 10k-row table, and the app's RSS then (the real
-    engine and the real UI in one process)."""
-    from tests.benchmarks import ui_terminal
-
-    scratch = ctx.directory("demo10k")
-    try:
-        build = ui_terminal.prepare_demo(scratch, nodes=50, cts=200)
-        ctx.log(f"  built the 10k-CT demo cluster in {build:.0f} s")
-        run = ui_terminal.launch_demo(
-            scratch, size=PTY_SIZE, args=("--nodes", "50", "--cts", "200"), full_marker=b"10000/10000 CTs", wait=30
-        )
-    except Exception as exc:
-        return {"demo_10k_error": f"{type(exc).__name__}: {exc}"}
-    return {
-        "demo_10k_first_frame_s": round(run.first_frame, 3) if run.first_frame is not None else None,
-        "demo_10k_full_table_s": round(run.marker_at, 3) if run.marker_at is not None else None,
-        "demo_10k_app_rss_mb": round(run.rss_mb, 1) if run.rss_mb is not None else None,
-        "demo_10k_build_s": round(build, 1),
-    }
 
 
 def terminal_bytes(ctx: Context) -> Sequence[Result]:
@@ -231,7 +225,7 @@ def terminal_bytes(ctx: Context) -> Sequence[Result]:
 
     nodes, per_node, quick = _sizes(ctx)
     scratch = ctx.directory("bytes")
-    warmup, window = (2.0, 6.0) if ctx.quick else (4.5, 30.0)
+    warmup, window = (1.5, 5.0) if ctx.quick else (4.5, 30.0)
     common = {"size": PTY_SIZE, "nodes": nodes, "per_node": per_node, "warmup": warmup, "window": window}
     idle = ui_terminal.child_bytes("idle", scratch=scratch, **common)
     active = ui_terminal.child_bytes("active", scratch=scratch, **common)

@@ -7,9 +7,10 @@ Modes (every tick is 2 s, like the engine's default refresh):
 * ``load``: 5 % of the table's cells change per tick (as ``ui_tick_10k``), for key latency under refresh.
 
 ``--log FILE`` gets one JSON line per event, written as it happens: ``{"ready": …}`` once the table is full (with
-the process's RSS), ``{"ticks": …}`` per tick, and ``{"cursor_frame": N}`` when the N-th synchronized frame written
-to the terminal is the first to show a cursor move (the parent pairs it with the N-th frame end it read, so a
-key's latency is measured from the parent's write to the arrival of the frame that shows its effect).
+the process's RSS, and its RSS before the app was created: the data alone), ``{"ticks": …}`` per tick, and
+``{"cursor_frame": N}`` when the N-th synchronized frame written to the terminal is the first to show a cursor move
+(the parent pairs it with the N-th frame end it read, so a key's latency is measured from the parent's write to the
+arrival of the frame that shows its effect).
 
 Usage: python tests/benchmarks/ui_child.py --mode idle|active|load [--nodes 50 --per-node 200] [--log FILE]
 """
@@ -59,6 +60,7 @@ class Log:
 
 async def drive(mode: str, nodes: int, per_node: int, log: Log) -> None:
     engine = FakeEngine(nodes=nodes, per_node=per_node)
+    engine_rss = rss_mib()[0]
     app = make_app(engine)
     app.driver_class = CountingDriver
     last_cursor: list[str | None] = [None]
@@ -80,7 +82,13 @@ async def drive(mode: str, nodes: int, per_node: int, log: Log) -> None:
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.5)
         table = app.main_screen.table
-        log.event(ready=time.time(), rss_mb=rss_mib()[0], rows=table.total, frames=CountingDriver.frames)
+        log.event(
+            ready=time.time(),
+            rss_mb=rss_mib()[0],
+            engine_rss_mb=engine_rss,
+            rows=table.total,
+            frames=CountingDriver.frames,
+        )
         share = len(table.columns)
         count = min(len(engine.running_keys()), round(engine.total * share * 0.05 / CHANGING_COLUMNS))
         ticks = 0

@@ -84,6 +84,35 @@ def launch_demo(
     return Launch(first_frame(program, b"demo"), first_frame(program, full_marker), alt, rss if output else None)
 
 
+@dataclass(frozen=True)
+class ChildLaunch:
+    first_frame: float | None
+    full_table: float | None
+    rss_mb: float | None
+    data_rss_mb: float | None
+
+
+def child_launch(*, size: tuple[int, int], nodes: int, per_node: int, scratch: Path) -> ChildLaunch:
+    """The dashboard over the benchmark engine (all snapshots there from the start): first frame, the first frame
+    whose status line counts every row (the full table), and the RSS once the table is full, with the RSS of the
+    same process before the app was created (the generated snapshots alone)."""
+    total = nodes * per_node
+    log_path = scratch / "child-launch.log"
+    log_path.unlink(missing_ok=True)
+    argv = [sys.executable, str(CHILD), "--mode", "idle", "--nodes", str(nodes), "--per-node", str(per_node)]
+    program = launch([*argv, "--log", str(log_path)], size=size, env=_env(scratch), cwd=REPO)
+    marker = f"{total}/{total} CTs".encode()
+    try:
+        _pump_until_log(program, ChildLog(log_path), "ready", 60.0)
+        program.pump(0.5)
+    finally:
+        program.stop()
+    ready = next((entry for entry in _read_log(log_path) if "ready" in entry), {})
+    return ChildLaunch(
+        first_frame(program, b"bench"), first_frame(program, marker), ready.get("rss_mb"), ready.get("engine_rss_mb")
+    )
+
+
 HELLO = """
 from textual.app import App
 from textual.widgets import Static
