@@ -9,7 +9,7 @@ from tests.ui.ops_support import Host, ct, snap
 from vztui.backend.snapshot import NodeHealth
 from vztui.openvz.actions import ACTIONS
 from vztui.ui.action_plan import plan_action
-from vztui.ui.screens.confirm import ConfirmScreen
+from vztui.ui.screens.confirm import ConfirmScreen, skip_summary, target_summary
 
 SNAPSHOTS = {
     "hn1": snap("hn1", ct(101, "stopped"), ct(102, "running"), ct(103, "suspended")),
@@ -107,3 +107,14 @@ async def test_nothing_runnable_offers_only_cancel() -> None:
         await pilot.press("escape")
         await pilot.pause()
     assert app.results == [False]
+
+
+def test_huge_bulk_names_the_first_ctids_and_counts_the_rest() -> None:
+    many = {"hn1": snap("hn1", *(ct(ctid, "stopped") for ctid in range(1000, 1100)))}
+    targets = [("hn1", ctid) for ctid in range(1000, 1100)] + [("hn1", ctid) for ctid in range(5000, 5045)]
+    plan = plan_action(ACTIONS["start"], targets, many)
+    summary = target_summary(plan)
+    assert summary.startswith("100 containers on hn1: 1000 1001 ") and " 1039 … and 60 more" in summary
+    assert len(plan.command_lines()) == 100
+    skipped = skip_summary(plan).splitlines()
+    assert len(skipped) == 41 and skipped[-1] == "… and 5 more"

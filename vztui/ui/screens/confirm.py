@@ -18,6 +18,15 @@ from textual.widgets import Button, Input, Label, Static
 from vztui.ui.action_plan import ActionPlan
 from vztui.ui.state.text import clean
 
+MAX_LISTED = 40
+"""CTIDs named in the summary line and skip reasons shown; the command list (scrollable) always has every one."""
+
+
+def skip_summary(plan: ActionPlan) -> str:
+    lines = plan.skip_lines()
+    shown = "\n".join(clean(line) for line in lines[:MAX_LISTED])
+    return shown + (f"\n… and {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else "")
+
 
 def target_summary(plan: ActionPlan) -> str:
     """``3 containers on hn1, hn2: 101 102 103`` (the CTIDs the action captured when it was invoked)."""
@@ -25,7 +34,9 @@ def target_summary(plan: ActionPlan) -> str:
     if not runnable:
         return "No container can run this action."
     nodes = ", ".join(dict.fromkeys(target.node for target in runnable))
-    ctids = " ".join(str(target.ctid) for target in runnable)
+    ctids = " ".join(str(target.ctid) for target in runnable[:MAX_LISTED])
+    if len(runnable) > MAX_LISTED:
+        ctids += f" … and {len(runnable) - MAX_LISTED} more (every command is listed below)"
     count = len(runnable)
     return f"{count} container{'s' if count != 1 else ''} on {nodes}: {ctids}"
 
@@ -81,7 +92,7 @@ class ConfirmScreen(ModalScreen[bool]):
             skipped = plan.skip_lines()
             if skipped:
                 yield Label(f"Skipped ({len(skipped)}):", classes="section")
-                yield Static(Text("\n".join(clean(line) for line in skipped)), id="skipped")
+                yield Static(Text(skip_summary(plan)), id="skipped")
             expected = plan.typed_confirmation
             if expected is not None:
                 what = "the CTID" if len(plan.runnable) == 1 else "the number of containers"
