@@ -9,7 +9,7 @@ from tests.ui.ops_support import CONF_101, Host, StaticCluster, ct, info, snap, 
 from vztui.backend.plans import WRITE_SAMPLE_KIND
 from vztui.openvz.presets import ISPBASIC, create_plan_argvs
 from vztui.ui.screens.create import CreateRequest, CreateScreen, next_free_ctid, plan_create, validate_create
-from vztui.ui.screens.setform import SetFormResult, SetFormScreen, preview
+from vztui.ui.screens.setform import SetFormResult, SetFormScreen, current_value, preview
 
 SNAPSHOTS = {
     "hn1": snap("hn1", ct(101, ips=["10.0.0.11"]), ct(102, "stopped", ips=["10.0.0.12/24"])),
@@ -81,6 +81,13 @@ def test_set_preview_shows_the_one_line_and_the_config_diff() -> None:
     assert '-PHYSPAGES="0:262144"' in result.diff and '+PHYSPAGES="0:524288"' in result.diff
     assert '+HOSTNAME="web2.example.com"' in result.diff
     assert any(row.startswith('+ONBOOT="yes"') for row in result.diff)
+
+
+def test_current_values_read_in_the_forms_units() -> None:
+    assert current_value("ram", "0:262144") == "1G"
+    assert current_value("swap", "0:4G") == "4G"
+    assert current_value("diskspace", "2097152:2306867") == "2G:2306867"
+    assert current_value("cpuunits", "1000") == "1000"
 
 
 def test_set_preview_takes_raw_ubc_barrier_limit_pairs() -> None:

@@ -105,10 +105,11 @@ def preview(values: Mapping[str, str], ctid: int, conf_text: str | None, *, host
 def current_value(field: str, raw: str) -> str:
     """A config value in the form's own units, for the placeholder: PHYSPAGES ``0:262144`` reads ``1G``."""
     parts = raw.split(":")
+    if field in ("ram", "swap"):
+        limit = parts[-1]
+        return format_bytes(int(limit) * PAGE_SIZE) if limit.isdigit() else limit
     if not all(part.isdigit() for part in parts):
         return raw
-    if field in ("ram", "swap"):
-        return format_bytes(int(parts[-1]) * PAGE_SIZE)
     if field == "diskspace":
         return ":".join(format_kib(int(part)) for part in parts)
     return raw
