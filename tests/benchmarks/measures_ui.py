@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import time
 from collections.abc import Sequence
 
 from tests.benchmarks.common import Context, Measure, Result, not_measured
@@ -102,6 +103,7 @@ def key_latency(ctx: Context) -> Sequence[Result]:
     if ui_terminal.HTOP:
         htop = ui_terminal.htop_key_latency(size=KEYS_SIZE, seconds=seconds / 2, scratch=ctx.directory("keys"))
     htop_p95 = _percentile(htop, 95) if htop else None
+    real = {} if ctx.quick else _real_engine_keys(ctx, nodes, seconds / 2)
     p95 = keys.percentile(95)
     return [
         Result(
@@ -118,7 +120,7 @@ def key_latency(ctx: Context) -> Sequence[Result]:
                 f"moments over {seconds:g} s while 5 % of cells change every 2 s ({keys.ticks} ticks); key written → "
                 f"end of the frame showing the moved cursor read back; median {keys.percentile(50):.1f} ms, max "
                 f"{max(keys.latencies_ms):.1f} ms; in-process p95 {inproc.percentile(95):.1f} ms; baseline htop's p95 "
-                f"for the same keys in the same pty (to its next write)"
+                f"for the same keys in the same pty (to its next write){_real_note(real)}"
             ),
             detail={
                 "p50_ms": round(keys.percentile(50), 1),
@@ -132,12 +134,54 @@ def key_latency(ctx: Context) -> Sequence[Result]:
                 "inproc_keys": len(inproc.latencies_ms),
                 "htop_p50_ms": round(_percentile(htop, 50), 1) if htop else None,
                 "htop_keys": len(htop),
+                **real,
                 "cts": nodes * per_node,
                 "loadavg_1m": _load(),
                 "quick": ctx.quick,
             },
         )
     ]
+
+
+def _real_engine_keys(ctx: Context, nodes: int, seconds: float) -> dict[str, object]:
+    """The same keys while vztui's real engine (pollers, parsing in threads, deltas, history) replays polls captured
+    from ``nodes`` simulated 200-CT nodes, every running CT changing every tick (E's ``rss_engine`` replay: the
+    engine's worst case, far above 5 %); also the whole real app's RSS. Full runs only (the capture takes minutes).
+    """
+    from tests.benchmarks import rss_engine, tick_cpu, ui_terminal
+
+    directory = ctx.directory("keys_real")
+    try:
+        began = time.monotonic()
+        roots, _ = tick_cpu.build_sim(directory / "sim", nodes)
+        captured = tick_cpu.capture_cluster(roots)
+        rss_engine.save_replay(directory / "replay", roots, captured)
+        ctx.log(f"  captured {nodes} simulated nodes for the real-engine replay in {time.monotonic() - began:.0f} s")
+        keys = ui_terminal.key_latency(
+            size=KEYS_SIZE, nodes=0, per_node=0, seconds=seconds, scratch=directory, replay=directory / "replay"
+        )
+    except Exception as exc:
+        return {"real_engine_error": f"{type(exc).__name__}: {exc}"}
+    if not keys.latencies_ms:
+        return {"real_engine_error": "no key was attributed to a painted frame"}
+    return {
+        "real_engine_p50_ms": round(keys.percentile(50), 1),
+        "real_engine_p95_ms": round(keys.percentile(95), 1),
+        "real_engine_keys": len(keys.latencies_ms),
+        "real_engine_full_table_s": _round(keys.full_table_s, 2),
+        "real_app_rss_mb_table_full": _round(keys.rss_mb, 1),
+        "real_app_rss_mb_peak_sample": _round(keys.peak_rss_mb, 1),
+        "real_engine_seconds": seconds,
+    }
+
+
+def _real_note(real: dict[str, object]) -> str:
+    if "real_engine_p95_ms" in real:
+        return (
+            f"; with vztui's real engine replaying captured polls (every running CT changing every tick) p95 "
+            f"{real['real_engine_p95_ms']} ms, whole app RSS {real['real_app_rss_mb_table_full']} MB, table full"
+        )
+    return f"; real-engine replay: {real['real_engine_error']}" if real else ""
 
 
 def cold_start(ctx: Context) -> Sequence[Result]:

@@ -210,6 +210,8 @@ class Keys:
     ticks: int
     rss_mb: float | None
     keys_sent: int
+    peak_rss_mb: float | None = None
+    full_table_s: float | None = None
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies_ms)
@@ -217,9 +219,17 @@ class Keys:
 
 
 def key_latency(
-    *, size: tuple[int, int], nodes: int, per_node: int, seconds: float, scratch: Path, seed: int = 5
+    *,
+    size: tuple[int, int],
+    nodes: int,
+    per_node: int,
+    seconds: float,
+    scratch: Path,
+    seed: int = 5,
+    replay: Path | None = None,
 ) -> Keys:
-    """Cursor-down keys typed into the pty at random moments while 5 % of the table's cells change every 2 s.
+    """Cursor-down keys typed into the pty at random moments while 5 % of the table's cells change every 2 s (or,
+    with ``replay``, while vztui's real engine replays captured polls: see ``ui_child``).
 
     A key's latency runs from the parent's write of the key to the arrival of the end of the first frame that shows
     the cursor moved (the child names that frame by its number; the parent numbers the frame ends it reads).
@@ -228,12 +238,14 @@ def key_latency(
     log_path = scratch / "child-keys.log"
     log_path.unlink(missing_ok=True)
     argv = [sys.executable, str(CHILD), "--mode", "load", "--nodes", str(nodes), "--per-node", str(per_node)]
+    if replay is not None:
+        argv = [sys.executable, str(CHILD), "--mode", "replay", "--replay", str(replay)]
     program = launch([*argv, "--log", str(log_path)], size=size, env=_env(scratch), cwd=REPO)
     sent: list[float] = []
     child_log = ChildLog(log_path)
     try:
-        if not _pump_until_log(program, child_log, "ready", 120.0):
-            raise RuntimeError(f"ui_child.py --mode load never became ready: {_tail(program)}")
+        if not _pump_until_log(program, child_log, "ready", 180.0):
+            raise RuntimeError(f"ui_child.py {' '.join(argv[2:4])} never became ready: {_tail(program)}")
         program.pump(1.0)
         stop = time.perf_counter() + seconds
         while time.perf_counter() < stop:
@@ -250,7 +262,9 @@ def key_latency(
     latencies = [(ends[frame - 1] - at) * 1000 for at, frame in zip(sent, frames, strict=False) if frame <= len(ends)]
     ticks = max((entry.get("ticks", 0) for entry in log), default=0)
     rss = next((entry["rss_mb"] for entry in log if "ready" in entry), None)
-    return Keys(latencies, ticks, rss, len(sent))
+    last = max((entry["rss_mb"] for entry in log if "rss_mb" in entry), default=None)
+    full = next((entry["full_table_s"] for entry in log if "full_table_s" in entry), None)
+    return Keys(latencies, ticks, rss, len(sent), last, full)
 
 
 def htop_key_latency(*, size: tuple[int, int], seconds: float, scratch: Path, seed: int = 5) -> list[float]:
