@@ -7,7 +7,9 @@ Two ways of driving the real ``VztuiApp`` (see each module's docstring for the m
 * in a real pty (``ui_pty``, ``ui_terminal``): ``vztui --demo`` itself, or the app over the benchmark engine
   (``ui_child``, ``ui_engine``) where exactly which cells change is under control; ``htop`` is the baseline there.
 
-``--quick`` uses 2,000 rows (10 nodes) and shorter windows and says so in each note.
+Full runs add key latency with vztui's real engine replaying polls captured from simulated nodes (``ui_child``
+replay mode, E's ``rss_engine.ReplayTransport``) and the whole real app's RSS with 10k CTs.
+``--quick`` uses 2,000 rows (10 nodes) and shorter windows, skips the replay, and says so in each note.
 """
 
 from __future__ import annotations
