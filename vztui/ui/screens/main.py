@@ -72,7 +72,9 @@ class MainScreen(Screen[None]):
         self._near_keys: dict[str, set[str]] = {}
         self._last_increases: dict[str, tuple[FailcntIncrease, ...]] = {}
         self._refreshing = False
-        self._counts: dict[str, tuple[bool, int, int]] = {}
+        self._counts: dict[str, tuple[int, int, int]] = {}
+        self._sums: tuple[int, ...] = (0, 0, 0)
+        """Nodes up, CTs running, CTs in total: the sums of ``_counts``."""
         self._tallies: dict[str, NodeTally] = {}
         self._panel_target: tuple[str, int] | None = None
         self._panel_timer: Timer | None = None
@@ -175,20 +177,23 @@ class MainScreen(Screen[None]):
         return self._failcnt_log.failing_keys(self.clock()).union(*self._near_keys.values())
 
     def _count(self, snapshot: NodeSnapshot) -> None:
-        """Per-node figures for the header, so a delta costs its own node's changed CTs, not the cluster's."""
+        """Per-node figures for the header, kept as running sums so a delta costs O(1) here."""
         tally = self._tallies.get(snapshot.node)
         if tally is None:
             tally = self._tallies[snapshot.node] = NodeTally(snapshot)
-        self._counts[snapshot.node] = (snapshot.health is NodeHealth.UP, tally.running, len(snapshot.containers))
+        new = (int(snapshot.health is NodeHealth.UP), tally.running, len(snapshot.containers))
+        old = self._counts.get(snapshot.node, (0, 0, 0))
+        self._counts[snapshot.node] = new
+        self._sums = tuple(total + n - o for total, n, o in zip(self._sums, new, old, strict=True))
 
     def _header_state(self) -> HeaderState:
-        counts = self._counts.values()
+        up, running, total = self._sums
         return HeaderState(
             cluster_name=self.cluster_name,
-            nodes_up=sum(1 for up, _running, _total in counts if up),
+            nodes_up=up,
             nodes_total=len(self.cluster.nodes),
-            running=sum(running for _up, running, _total in counts),
-            total=sum(total for _up, _running, total in counts),
+            running=running,
+            total=total,
             failing=len(self.failing_keys()),
             read_only=self.read_only,
             paused=self.cluster.paused,

@@ -38,6 +38,7 @@ MARK_GLYPH = "●"
 BULK_CHANGES = 64
 """Rows appearing or vanishing in one delta beyond which one full sort beats inserting them one by one."""
 _ALL = frozenset({"*"})
+_UPTIME = frozenset({"uptime"})
 """Pseudo field set meaning "every column is dirty" (a row that just appeared)."""
 
 
@@ -110,6 +111,9 @@ class CtTable(ScrollView, can_focus=True):
         self._order_dirty = False
         self._shape_changed = False
         self._cursor_screen_row: int | None = None
+        self._on_screen: dict[str, int] | None = None
+        """While a batch runs: the rows on screen and their lines (see ``_begin_batch``)."""
+        self._dirty_lines: set[int] = set()
 
     # -- columns and geometry ----------------------------------------------------------------------------------
 
@@ -161,20 +165,24 @@ class CtTable(ScrollView, can_focus=True):
             key = self._upsert(snapshot, ctid)
             if key is not None:
                 touched[key] = _ALL
+        rows = self._rows
+        containers = snapshot.containers
+        cpu_percent = snapshot.cpu_percent
+        started_at = snapshot.started_at
         for ctid, fields in delta.changed.items():
-            key = row_key(node, ctid)
-            row = self._rows.get(key)
-            container = snapshot.containers.get(ctid)
+            key = f"{node}/{ctid}"
+            row = rows.get(key)
+            container = containers.get(ctid)
             if row is None or container is None:
                 continue
             row.container = container
-            row.cpu = snapshot.cpu_percent.get(ctid)
-            started = snapshot.started_at.get(ctid)
-            extra: frozenset[str] = frozenset()
+            row.cpu = cpu_percent.get(ctid)
+            started = started_at.get(ctid)
             if started != row.started_at:
                 row.started_at = started
-                extra = frozenset({"uptime"})
-            touched[key] = touched.get(key, frozenset()) | fields | extra
+                fields = fields | _UPTIME  # noqa: PLW2901 - the row's uptime changed too
+            previous = touched.get(key)
+            touched[key] = fields if previous is None else previous | fields
         self._flash(node, delta, touched)
         for key, fields in touched.items():
             self._touch(key, fields)
@@ -316,17 +324,32 @@ class CtTable(ScrollView, can_focus=True):
         return order[len(order) - 1 - position] if self.sort_reverse else order[position]
 
     def _begin_batch(self) -> None:
-        """Remember where the cursor sits on screen, so re-sorting rows around it does not make the view jump."""
+        """Remember where the cursor sits on screen, so re-sorting rows around it does not make the view jump, and
+        which rows are on screen, so a changed row costs a set lookup unless it is visible."""
         self._shape_changed = False
+        top = int(self.scroll_y)
         position = self._position(self.cursor_key)
-        self._cursor_screen_row = None if position is None else position - int(self.scroll_y)
+        self._cursor_screen_row = None if position is None else position - top
+        self._on_screen = self._screen_lines(top)
+        self._dirty_lines = set()
+
+    def _screen_lines(self, top: int) -> dict[str, int]:
+        """Row key → screen line (1 = first row under the header) of the rows now on screen."""
+        if self._order_dirty:
+            return {}
+        count = min(max(0, self.size.height - 1), max(0, len(self._order) - top))
+        return {self._key_at(top + offset): offset + 1 for offset in range(count)}
 
     def _finish_batch(self) -> None:
+        on_screen, self._on_screen = self._on_screen, None
         if self._order_dirty:
             self._full_sort()
             self._shape_changed = True
         if self._shape_changed:
             self._settle_view()
+        elif on_screen is not None and self._dirty_lines:
+            width = self.size.width
+            self.refresh(*(Region(0, y, width, 1) for y in sorted(self._dirty_lines)))
         self.post_message(self.ViewChanged())
 
     def _full_sort(self) -> None:
@@ -565,7 +588,12 @@ class CtTable(ScrollView, can_focus=True):
     # -- rendering ---------------------------------------------------------------------------------------------
 
     def _refresh_key(self, key: str | None) -> None:
-        """Repaint the row of ``key`` if it is on screen (nothing else)."""
+        """Repaint the row of ``key`` if it is on screen (nothing else); inside a batch, once at its end."""
+        on_screen = self._on_screen
+        if on_screen is not None:
+            if key is not None and key in on_screen:
+                self._dirty_lines.add(on_screen[key])
+            return
         position = self._position(key)
         if position is not None:
             self._refresh_index(position)

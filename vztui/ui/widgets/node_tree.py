@@ -15,7 +15,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from vztui.backend.snapshot import NodeDelta, NodeHealth, NodeSnapshot
-from vztui.openvz.models import Container, NodeInfo
+from vztui.openvz.models import Beancounter, Container, CtStatus, NodeInfo
 from vztui.openvz.units import PAGE_SIZE, is_unlimited
 from vztui.ui.state.palette import Palette
 from vztui.ui.state.text import clean
@@ -67,16 +67,24 @@ class NodeTally:
             self.promised -= old[1]
 
     def _set(self, ctid: int, container: Container) -> None:
-        self._drop(ctid)
-        promised = 0
-        for resource in ("physpages", "swappages"):
-            bc = container.resources.get(resource)
-            if bc is not None and bc.limit and not is_unlimited(bc.limit):
-                promised += bc.limit * PAGE_SIZE
-        entry = (container.running, promised)
+        resources = container.resources
+        promised = _promised(resources.get("physpages")) + _promised(resources.get("swappages"))
+        entry = (container.status is CtStatus.RUNNING, promised)
+        old = self._cts.get(ctid)
+        if old == entry:
+            return
+        if old is not None:
+            self.running -= old[0]
+            self.promised -= old[1]
         self._cts[ctid] = entry
         self.running += entry[0]
         self.promised += promised
+
+
+def _promised(bc: Beancounter | None) -> int:
+    if bc is None or not bc.limit or is_unlimited(bc.limit):
+        return 0
+    return bc.limit * PAGE_SIZE
 
 
 def memory_commitment(snapshot: NodeSnapshot, info: NodeInfo | None, tally: NodeTally) -> float | None:
