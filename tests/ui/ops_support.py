@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from vztui.backend.nodespec import NodeSpec, TransportKind
+from vztui.backend.operation import Operation
 from vztui.backend.snapshot import NodeHealth, NodeSnapshot
 from vztui.backend.transport import CommandResult
 from vztui.openvz.models import (
@@ -123,6 +124,7 @@ class StaticCluster:
         self._infos = dict(infos or {})
         self._files = dict(files or {})
         self.ploop: dict[tuple[str, int], list[PloopSnapshot]] = {}
+        self.ops: list[Operation] = []
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -142,6 +144,9 @@ class StaticCluster:
 
     async def ploop_snapshots(self, node: str, ctid: int) -> list[PloopSnapshot]:
         return list(self.ploop.get((node, ctid), []))
+
+    def operations(self) -> list[Operation]:
+        return list(self.ops)
 
     def subscribe(self, listener: object) -> Callable[[], None]:
         return lambda: None

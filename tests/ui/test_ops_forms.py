@@ -6,9 +6,17 @@ from __future__ import annotations
 from textual.widgets import Button, Input, Select, Static
 
 from tests.ui.ops_support import CONF_101, Host, StaticCluster, ct, info, snap, until
+from vztui.backend.operation import Operation, OpRequest, OpState
 from vztui.backend.plans import WRITE_SAMPLE_KIND
 from vztui.openvz.presets import ISPBASIC, create_plan_argvs
-from vztui.ui.screens.create import CreateRequest, CreateScreen, next_free_ctid, plan_create, validate_create
+from vztui.ui.screens.create import (
+    CreateRequest,
+    CreateScreen,
+    next_free_ctid,
+    pending_creates,
+    plan_create,
+    validate_create,
+)
 from vztui.ui.screens.setform import SetFormResult, SetFormScreen, current_value, preview
 
 SNAPSHOTS = {
@@ -36,6 +44,16 @@ def _form(**overrides: str) -> dict[str, str]:
 def test_next_free_ctid_is_above_every_ctid_in_the_cluster() -> None:
     assert next_free_ctid(SNAPSHOTS) == 206
     assert next_free_ctid({"hn1": snap("hn1")}) == 101
+
+
+def test_creates_in_the_queue_reserve_their_ctid() -> None:
+    queued = Operation(OpRequest("hn2", ("vzctl", "create", "206"), "create", ctids=(206,)))
+    done = Operation(OpRequest("hn2", ("vzctl", "create", "300"), "create", ctids=(300,)), state=OpState.FAILED)
+    pending = pending_creates([queued, done])
+    assert pending == {206: "hn2"}
+    assert next_free_ctid(SNAPSHOTS, pending) == 207
+    _, errors = validate_create(_form(), SNAPSHOTS, INFOS, PRESETS, pending)
+    assert errors == {"ctid": "CTID 206 is being created on hn2"}
 
 
 def test_create_refuses_duplicates_across_the_cluster() -> None:

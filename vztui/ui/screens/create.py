@@ -5,7 +5,7 @@ against the whole cluster before the ``vzctl create`` plan is built.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -17,6 +17,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from vztui.backend.operation import Operation
 from vztui.backend.plans import action_requests, write_sample_request
 from vztui.backend.snapshot import NodeHealth, NodeSnapshot
 from vztui.openvz.actions import ACTIONS
@@ -45,10 +46,18 @@ class CreateRequest:
     ips: tuple[str, ...] = ()
 
 
-def next_free_ctid(snapshots: Mapping[str, NodeSnapshot]) -> int:
-    """One above the highest CTID anywhere in the cluster (never below 101), so IDs stay unique cluster-wide."""
+def next_free_ctid(snapshots: Mapping[str, NodeSnapshot], pending: Collection[int] = ()) -> int:
+    """One above the highest CTID anywhere in the cluster or being created (never below 101), so IDs stay unique
+    cluster-wide even for back-to-back creates the next poll has not seen yet."""
     taken = [ctid for snapshot in snapshots.values() for ctid in snapshot.containers]
-    return max([FIRST_FREE_CTID - 1, *taken]) + 1
+    return max([FIRST_FREE_CTID - 1, *taken, *pending]) + 1
+
+
+def pending_creates(operations: Iterable[Operation]) -> dict[int, str]:
+    """CTID → node of every create still queued or running."""
+    return {
+        ctid: op.node for op in operations if op.request.kind == "create" and not op.state.finished for ctid in op.ctids
+    }
 
 
 def ctid_owner(snapshots: Mapping[str, NodeSnapshot], ctid: int) -> str | None:
@@ -78,6 +87,7 @@ def validate_create(
     snapshots: Mapping[str, NodeSnapshot],
     infos: Mapping[str, NodeInfo | None],
     presets: Mapping[str, Preset],
+    pending: Mapping[int, str] | None = None,
 ) -> tuple[CreateRequest | None, dict[str, str]]:
     """The form's raw strings → a request, or None and an error message per field (empty values are skipped)."""
     errors: dict[str, str] = {}
@@ -93,6 +103,8 @@ def validate_create(
         owner = ctid_owner(snapshots, ctid)
         if owner is not None:
             errors["ctid"] = f"CTID {ctid} already exists on {owner}"
+        elif pending and ctid in pending:
+            errors["ctid"] = f"CTID {ctid} is being created on {pending[ctid]}"
     except ValidationError as error:
         errors["ctid"] = error.message
     ostemplate = values.get("ostemplate", "").strip()
@@ -201,7 +213,8 @@ class CreateScreen(ModalScreen[CreateRequest | None]):
                 nodes = [(name, name) for name in self._cluster.nodes]
                 yield Select(nodes, value=self._node or Select.BLANK, id="node", allow_blank=not self._node)
                 yield Label("CTID")
-                yield Input(str(next_free_ctid(snapshots)), id="ctid")
+                pending = pending_creates(self._cluster.operations())
+                yield Input(str(next_free_ctid(snapshots, pending)), id="ctid")
                 yield Label("OS template")
                 yield Select(self._template_options(info), id="ostemplate", prompt="(template cache)")
                 yield Label("Layout")
@@ -263,7 +276,8 @@ class CreateScreen(ModalScreen[CreateRequest | None]):
     @on(Input.Submitted)
     def _submit(self) -> None:
         infos = {name: self._cluster.node_info(name) for name in self._cluster.nodes}
-        request, errors = validate_create(self.values(), self._cluster.snapshots(), infos, self._presets)
+        pending = pending_creates(self._cluster.operations())
+        request, errors = validate_create(self.values(), self._cluster.snapshots(), infos, self._presets, pending)
         if request is None:
             text = "\n".join(f"{field}: {clean(message)}" for field, message in errors.items())
             self.query_one("#errors", Static).update(Text(text))
