@@ -94,13 +94,14 @@ def promised_memswap(snapshot: NodeSnapshot | None) -> int:
 
 
 class NodeDetailScreen(Screen[None]):
-    """Read-only facts about one node; live while shown; ``r`` re-polls it."""
+    """Facts about one node; live while shown; ``r`` re-polls it, ``c`` opens the capacity tools."""
 
     CSS_PATH = "node_detail.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back", id="node_detail.close"),
         Binding("q", "close", "Back", show=False, id="node_detail.quit"),
         Binding("r", "refresh_node", "Refresh", id="node_detail.refresh"),
+        Binding("c", "capacity", "Capacity tools", id="node_detail.capacity"),
     ]
 
     def __init__(
@@ -337,6 +338,11 @@ class NodeDetailScreen(Screen[None]):
 
     def action_refresh_node(self) -> None:
         self._refresh()
+
+    def action_capacity(self) -> None:
+        from vztui.ui.screens.capacity import CapacityScreen
+
+        self.app.push_screen(CapacityScreen(self._cluster, self._node))
 
     @work(group="node-detail-refresh", exclusive=True)
     async def _refresh(self) -> None:
