@@ -15,7 +15,7 @@ from vztui.ui.operations import EXEC_FIELDS, ActionRunner, check_exec
 from vztui.ui.screens.confirm import ConfirmScreen
 from vztui.ui.screens.create import CreateRequest, CreateScreen, plan_create
 from vztui.ui.screens.prompt import PromptScreen
-from vztui.ui.screens.setform import SetFormScreen
+from vztui.ui.screens.setform import SetFormScreen, preview
 from vztui.ui.screens.snapshots import CREATE_FIELDS, SnapshotsScreen, check_create
 
 SNAPSHOTS = {
@@ -105,3 +105,11 @@ def test_snapshots_screen_explains_simfs(snap_compare: Any) -> None:
 def test_snapshot_prompt(snap_compare: Any) -> None:
     app = Host(lambda: PromptScreen("New snapshot of CT 101", CREATE_FIELDS, check_create, submit="Create…"))
     assert snap_compare(app, terminal_size=(90, 20))
+
+
+def test_set_confirmation_shows_the_line_and_the_diff(snap_compare: Any) -> None:
+    result = preview({"ram": "2G", "onboot": "yes"}, 101, CONF_101)
+    assert result.changes is not None
+    plan = plan_action(ACTIONS["set"], [("hn1", 101)], SNAPSHOTS, {"changes": result.changes})
+    details = ("Config change of CT 101 on hn1:", *result.diff)
+    assert snap_compare(Host(lambda: ConfirmScreen(plan, details=details)), terminal_size=SIZE)

@@ -60,6 +60,20 @@ def commands_text(lines: Sequence[tuple[str, str]]) -> Text:
     return text
 
 
+def diff_text(lines: Sequence[str]) -> Text:
+    """A unified diff as plain text with added lines in $success-like green and removed ones in red."""
+    text = Text()
+    for index, line in enumerate(lines):
+        if index:
+            text.append("\n")
+        added, removed = (
+            line.startswith("+") and not line.startswith("+++"),
+            line.startswith("-") and not line.startswith("---"),
+        )
+        text.append(clean(line), style="green" if added else "red" if removed else "")
+    return text
+
+
 class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True only when the admin pressed Run (after typing the CTID or count when required)."""
 
@@ -88,7 +102,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 if runnable:
                     yield Static(commands_text(plan.command_lines()), id="command-lines")
                 if self.details:
-                    yield Static(Text("\n".join(clean(line) for line in self.details)), id="details")
+                    yield Static(diff_text(self.details), id="details")
             skipped = plan.skip_lines()
             if skipped:
                 yield Label(f"Skipped ({len(skipped)}):", classes="section")

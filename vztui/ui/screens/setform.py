@@ -25,6 +25,7 @@ from vztui.openvz.models import CtConfig
 from vztui.openvz.units import PAGE_SIZE
 from vztui.openvz.validate import SetChanges, format_bytes, format_kib, validate_form
 from vztui.ui.backend_api import ClusterApi
+from vztui.ui.screens.confirm import diff_text
 from vztui.ui.state.text import clean
 
 FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -194,10 +195,7 @@ class SetFormScreen(ModalScreen[SetFormResult | None]):
             diff.update("")
             return
         line.update(Text(clean(self.current.line), style="bold"))
-        text = Text()
-        for row in self.current.diff:
-            style = "green" if row.startswith("+") else "red" if row.startswith("-") else ""
-            text.append(clean(row) + "\n", style=style)
+        text = diff_text(self.current.diff)
         diff.update(text if self.conf_text is not None else Text("the current config could not be read"))
 
     @on(Button.Pressed, "#submit")
