@@ -424,3 +424,16 @@ async def test_detail_screens_open_for_the_cursor_row_and_its_node() -> None:
         await pilot.press("N")
         await pilot.pause()
         assert isinstance(app.screen, NodeDetailScreen)
+
+
+async def test_mouse_click_moves_the_cursor_and_a_header_click_sorts() -> None:
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        await pilot.click(CtTable, offset=(10, 3))  # the third row
+        assert table.cursor_key == "hn1/103"
+        name = next(c for c in table.columns if c.key == "name")
+        x = 2 + sum(c.width + 1 for c in table.columns[: table.columns.index(name)])
+        await pilot.click(CtTable, offset=(x + 1, 0))
+        assert table.sort_column == "name"
+        assert table.cursor_key == "hn1/103"

@@ -251,6 +251,11 @@ class MainScreen(Screen[None]):
         node, ctid = split_key(key)
         self._show_panel(self.cluster.snapshots().get(node), ctid)
 
+    @on(CtTable.HeaderClicked)
+    def _header_clicked(self, event: CtTable.HeaderClicked) -> None:
+        event.stop()
+        self.sort_by_column(event.column)
+
     @on(CtTable.RowActivated)
     def _row_activated(self, event: CtTable.RowActivated) -> None:
         event.stop()

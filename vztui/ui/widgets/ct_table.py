@@ -68,6 +68,13 @@ class CtTable(ScrollView, can_focus=True):
             super().__init__()
             self.key = key
 
+    class HeaderClicked(Message):
+        """A click on a column label: sort by it (again: reverse)."""
+
+        def __init__(self, column: str) -> None:
+            super().__init__()
+            self.column = column
+
     class ViewChanged(Message):
         """Rows shown, marks, sort or filter changed: the status line re-reads ``summary``."""
 
@@ -535,8 +542,19 @@ class CtTable(ScrollView, can_focus=True):
         if self.cursor_key is not None:
             self.post_message(self.RowActivated(self.cursor_key))
 
+    def column_at(self, x: int) -> ColumnSpec | None:
+        """The column under screen column ``x`` (scrolling included), or None for the gutter and separators."""
+        content_x = x + int(self.scroll_x)
+        for column, offset in zip(self._columns, self._offsets, strict=True):
+            if offset <= content_x < offset + column.width:
+                return column
+        return None
+
     def on_click(self, event: events.Click) -> None:
         if event.y < 1:
+            column = self.column_at(event.x)
+            if column is not None:
+                self.post_message(self.HeaderClicked(column.key))
             return
         index = int(self.scroll_y) + event.y - 1
         if 0 <= index < len(self._order):
