@@ -14,7 +14,7 @@ from typing import Any
 
 from vztui.backend.cluster import Cluster
 from vztui.backend.operation import Operation, OpState, ReadOnlyError
-from vztui.backend.plans import action_requests
+from vztui.backend.plans import action_requests, write_sample_argv
 from vztui.backend.snapshot import NodeHealth, NodeSnapshot
 from vztui.backend.transport import OutputLine, Stream
 from vztui.cli import exitcodes
@@ -125,6 +125,11 @@ def _plan_create(job: Job, where: Target, cluster: Cluster, params: Mapping[str,
         preset=preset,
         host_cpus=_host_cpus(cluster, job.node),
     )
+    info = cluster.node_info(job.node)
+    if info is None or preset.sample_name not in info.samples:  # the seed panel writes a missing sample first
+        job.argvs.append(tuple(write_sample_argv(preset, cluster.spec(job.node).root_prefix)))
+        job.titles.append(f"write {preset.sample_filename}")
+        job.mutating.append(True)
     for step in steps:
         job.argvs.append(step.argv)
         job.titles.append(step.title)
