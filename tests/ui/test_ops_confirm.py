@@ -9,6 +9,7 @@ from tests.ui.ops_support import Host, ct, snap
 from vztui.backend.snapshot import NodeHealth
 from vztui.openvz.actions import ACTIONS
 from vztui.ui.action_plan import plan_action
+from vztui.ui.operations import IMPLEMENTED
 from vztui.ui.screens.confirm import ConfirmScreen, skip_summary, target_summary
 
 SNAPSHOTS = {
@@ -20,6 +21,10 @@ SNAPSHOTS = {
 
 def _text(screen: ConfirmScreen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
+
+
+def test_the_runner_carries_out_every_registry_action() -> None:
+    assert set(ACTIONS) == IMPLEMENTED
 
 
 def test_plan_builds_exact_argvs_and_gives_a_reason_for_every_skip() -> None:
