@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from vztui.backend.operation import OpRequest
 from vztui.backend.plans import action_requests, action_steps
 from vztui.backend.snapshot import NodeHealth, NodeSnapshot
-from vztui.openvz.actions import ActionSpec
+from vztui.openvz.actions import ActionSpec, Target
 from vztui.openvz.commands import display
 from vztui.openvz.errors import ValidationError
 
@@ -57,7 +57,7 @@ class ActionPlan:
     def heading(self) -> str:
         count = len(self.runnable)
         what = self.title or self.spec.title
-        if self.spec.target.value == "new container":
+        if self.spec.target is Target.NEW_CONTAINER:
             return what
         return f"{what}: {count} container{'s' if count != 1 else ''}"
 
