@@ -437,3 +437,18 @@ async def test_mouse_click_moves_the_cursor_and_a_header_click_sorts() -> None:
         await pilot.click(CtTable, offset=(x + 1, 0))
         assert table.sort_column == "name"
         assert table.cursor_key == "hn1/103"
+
+
+async def test_no_widget_of_the_main_screen_turns_text_into_links() -> None:
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not [widget for widget in main_of(app).walk_children(with_self=True) if widget.auto_links]
+
+
+async def test_configured_columns_are_shown_in_order_and_unknown_ones_reported() -> None:
+    app = make_app(FakeCluster(standard_snapshots()), columns=("ctid", "status", "bogus", "faildelta"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert [column.key for column in table_of(app).columns] == ["ctid", "status", "faildelta"]
+        assert any("bogus" in str(n.message) for n in app._notifications)

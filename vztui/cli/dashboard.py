@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
             read_only=where.read_only,
             keymap=dict(where.config.keymap),
             theme=where.config.theme,
+            columns=where.config.ui.columns,
         )
         app.run()
         return_code = app.return_code

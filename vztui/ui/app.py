@@ -22,7 +22,7 @@ from vztui.backend.transport import OutputLine
 from vztui.ui.backend_api import ClusterApi
 from vztui.ui.keymap import unknown_ids
 from vztui.ui.screens.main import MainScreen
-from vztui.ui.state.columns import DEFAULT_COLUMNS
+from vztui.ui.state.columns import COLUMNS, DEFAULT_COLUMNS
 
 _HERE = Path(__file__).parent
 
@@ -67,7 +67,7 @@ class VztuiApp(App[object]):
         keymap: dict[str, str],
         theme: str | None,
         clock: Callable[[], float] = time.time,
-        columns: Sequence[str] = DEFAULT_COLUMNS,
+        columns: Sequence[str] | None = None,
         start_cluster: bool = True,
     ) -> None:
         super().__init__()
@@ -76,7 +76,7 @@ class VztuiApp(App[object]):
         self.read_only = read_only or cluster.read_only
         self.keymap: Mapping[str, str] = dict(keymap)
         self.clock = clock
-        self._columns = tuple(columns)
+        self._columns = tuple(columns) if columns else DEFAULT_COLUMNS
         self._start_cluster = start_cluster
         self._requested_theme = theme
         self._unsubscribe: Callable[[], None] | None = None
@@ -96,6 +96,11 @@ class VztuiApp(App[object]):
                 self.theme = self._requested_theme
             else:
                 problems.append(f"theme {self._requested_theme!r} is unknown (try one of: {', '.join(THEMES)})")
+        bad_columns = [column for column in self._columns if column not in COLUMNS]
+        if bad_columns:
+            known = ", ".join(COLUMNS)
+            problems.append(f"columns: unknown {', '.join(bad_columns)} (known: {known})")
+            self._columns = tuple(column for column in self._columns if column in COLUMNS) or DEFAULT_COLUMNS
         unknown = unknown_ids(self.keymap)
         if unknown:
             problems.append(f"keymap: unknown binding ids {', '.join(unknown)} (see ? for the ids)")

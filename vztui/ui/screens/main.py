@@ -15,6 +15,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from vztui.backend.delta import compute_delta
@@ -101,6 +102,9 @@ class MainScreen(Screen[None]):
         from vztui.ui.operations import ActionRunner
 
         self.query_one(FilterBar).display = False
+        for widget in self.walk_children(Widget, with_self=True):
+            # Host text may look like a URL or an OSC 8 link; nothing here is ever a clickable link.
+            widget.auto_links = False
         self.runner = ActionRunner(self.app, self.cluster)
         self.apply_palette(_palette_of(self))
         table = self.table
