@@ -129,6 +129,8 @@ class FakeCluster:
         self.stopped = 0
         self.refreshed: list[str | None] = []
         self.submitted: list[OpRequest] = []
+        self.ops: list[Operation] = []
+        """What ``operations()`` returns (tests put queued or running operations here)."""
 
     async def start(self) -> None:
         self.started += 1
@@ -187,7 +189,7 @@ class FakeCluster:
         raise KeyError(op_id)
 
     def operations(self) -> list[Operation]:
-        return []
+        return list(self.ops)
 
     def output(self, op_id: str) -> list[OutputLine]:
         return []

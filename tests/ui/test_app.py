@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tests.ui.harness import NOW, FakeCluster, container, make_app, standard_snapshots
-from vztui.backend.snapshot import NodeHealth
+from vztui.backend.snapshot import NodeHealth, NodeSnapshot
 from vztui.openvz.models import CtStatus
 from vztui.ui.app import VztuiApp
 from vztui.ui.screens.main import MainScreen
@@ -452,3 +452,44 @@ async def test_configured_columns_are_shown_in_order_and_unknown_ones_reported()
         await pilot.pause()
         assert [column.key for column in table_of(app).columns] == ["ctid", "status", "faildelta"]
         assert any("bogus" in str(n.message) for n in app._notifications)
+
+
+async def test_quit_asks_first_while_operations_would_be_killed() -> None:
+    from vztui.backend.operation import Operation, OpRequest, OpState
+    from vztui.ui.screens.quit import QuitScreen
+
+    cluster = FakeCluster(standard_snapshots())
+    request = OpRequest(node="hn1", argv=("vzctl", "stop", "101"), kind="stop", ctids=(101,))
+    cluster.ops = [Operation(request, state=OpState.RUNNING)]
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is main_of(app) and app.is_running
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("y")
+        await pilot.pause()
+    assert cluster.stopped == 1
+
+
+async def test_nodes_not_polled_yet_say_connecting_not_unreachable() -> None:
+    full = standard_snapshots()
+    placeholder = {
+        name: NodeSnapshot(node=name, taken_at=0.0, health=NodeHealth.UNREACHABLE, error="not started") for name in full
+    }
+    cluster = FakeCluster(placeholder)
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        tree = main_of(app).query_one(NodeTree)
+        first = tree.root.children[0]
+        assert "connecting" in str(first.label) and not first.children
+        cluster.push(replace(placeholder["hn1"], error="connection refused"))
+        await pilot.pause()
+        assert str(first.label).startswith("✖ hn1")
+        assert [str(leaf.label) for leaf in first.children] == ["unreachable: connection refused"]

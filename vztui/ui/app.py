@@ -55,7 +55,7 @@ class VztuiApp(App[object]):
     COMMANDS: ClassVar = App.COMMANDS | {_commands_provider}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app_quit"),
+        Binding("ctrl+c", "request_quit", "Quit", show=False, priority=True, id="app_quit"),
     ]
 
     def __init__(
@@ -145,6 +145,14 @@ class VztuiApp(App[object]):
         if self._start_cluster:
             await self.cluster.stop()
 
+    def action_request_quit(self) -> None:
+        """ctrl+c from any screen: the main screen's quit (which asks first if operations would be killed)."""
+        main = self._main
+        if main is None or not main.is_mounted:
+            self.exit()
+        elif not isinstance(self.screen, _quit_screen_type()):
+            main.action_quit()
+
     def _theme_changed(self, _theme: object) -> None:
         if self._main is not None:
             from vztui.ui.widgets.gauge import palette_of
@@ -164,6 +172,12 @@ class VztuiApp(App[object]):
     def on_output(self, op_id: str, lines: Sequence[OutputLine]) -> None:
         if self._main is not None and self._main.is_mounted:
             self._main.output_arrived(op_id, tuple(lines))
+
+
+def _quit_screen_type() -> type:
+    from vztui.ui.screens.quit import QuitScreen
+
+    return QuitScreen
 
 
 def _refresh_every(cluster: ClusterApi) -> float | None:

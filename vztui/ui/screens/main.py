@@ -111,7 +111,9 @@ class MainScreen(Screen[None]):
         table.load(self.cluster.snapshots().values())
         tree = self.query_one(NodeTree)
         for snapshot in self.cluster.snapshots().values():
-            tree.show_summary(summarise(snapshot, self.cluster.node_info(snapshot.node), self._tallies[snapshot.node]))
+            connecting = snapshot.taken_at == 0.0 and snapshot.health is NodeHealth.UNREACHABLE
+            info = self.cluster.node_info(snapshot.node)
+            tree.show_summary(summarise(snapshot, info, self._tallies[snapshot.node], connecting=connecting))
             found = compute_delta(None, snapshot).near_limit
             self._near[snapshot.node] = found
             self._near_keys[snapshot.node] = {row_key(near.node, near.ctid) for near in found}
@@ -466,7 +468,18 @@ class MainScreen(Screen[None]):
         self.app.push_screen(HelpScreen(self.keymap, read_only=self.read_only))
 
     def action_quit(self) -> None:
-        self.app.exit()
+        """Quit, after asking when operations are still queued or running (stopping the engine kills them)."""
+        pending = [op for op in self.cluster.operations() if not op.state.finished]
+        if not pending:
+            self.app.exit()
+            return
+        from vztui.ui.screens.quit import QuitScreen
+
+        def answered(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                self.app.exit()
+
+        self.app.push_screen(QuitScreen(pending), callback=answered)
 
     def action_mark_toggle(self) -> None:
         self.table.toggle_mark()

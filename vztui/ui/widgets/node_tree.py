@@ -36,6 +36,8 @@ class NodeSummary:
     """Memory commitment (RAM+swap promised to CTs / RAM+swap of the node), 1.0 = 100 %."""
     since: float
     error: str
+    connecting: bool = False
+    """No poll has reported yet (the app just started): not an error, so not shown as one."""
 
 
 class NodeTally:
@@ -97,8 +99,11 @@ def memory_commitment(snapshot: NodeSnapshot, info: NodeInfo | None, tally: Node
     return tally.promised / (meminfo.total + meminfo.swap_total)
 
 
-def summarise(snapshot: NodeSnapshot, info: NodeInfo | None, tally: NodeTally) -> NodeSummary:
+def summarise(
+    snapshot: NodeSnapshot, info: NodeInfo | None, tally: NodeTally, *, connecting: bool = False
+) -> NodeSummary:
     return NodeSummary(
+        connecting=connecting,
         name=snapshot.node,
         health=snapshot.health,
         running=tally.running,
@@ -124,6 +129,12 @@ def commitment_bar(ratio: float | None, palette: Palette) -> Text:
 
 
 def node_label(summary: NodeSummary, palette: Palette) -> Text:
+    if summary.connecting:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("◌ ", style=palette.muted)
+        text.append(clean(summary.name).ljust(6), style="bold")
+        text.append(" connecting…", style=palette.muted)
+        return text
     glyph, style = {
         NodeHealth.UP: ("●", palette.success),
         NodeHealth.STALE: ("◐", palette.warning),
@@ -140,7 +151,7 @@ def node_label(summary: NodeSummary, palette: Palette) -> Text:
 
 def reason_label(summary: NodeSummary, palette: Palette) -> Text | None:
     """The line under a node that is not up: since when its data is old, or why it cannot be reached."""
-    if summary.health is NodeHealth.UP:
+    if summary.health is NodeHealth.UP or summary.connecting:
         return None
     if summary.health is NodeHealth.STALE:
         since = time.strftime("%H:%M:%S", time.localtime(summary.since))
