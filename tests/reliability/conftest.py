@@ -85,13 +85,8 @@ def vzlist_truth(root: Path) -> dict[int, str]:
 
 def local_spec(name: str, root: Path, **extra: object) -> NodeSpec:
     """A NodeSpec reaching a simulated node through the local transport."""
-    return NodeSpec(
-        name,
-        transport=TransportKind.LOCAL,
-        root_prefix=str(root),
-        path=str(root / "bin"),
-        **extra,  # type: ignore[arg-type]
-    )
+    fields: dict[str, object] = {"path": str(root / "bin"), **extra}
+    return NodeSpec(name, transport=TransportKind.LOCAL, root_prefix=str(root), **fields)  # type: ignore[arg-type]
 
 
 def local_config(path: Path, nodes: dict[str, Path], *, journal: Path, extra: str = "") -> Path:
