@@ -25,6 +25,7 @@ from vztui.ui.backend_api import ClusterApi
 from vztui.ui.state.failing import RECENT_WINDOW, FailcntLog, FailingEntry, format_age, rank_failing
 from vztui.ui.state.palette import Palette
 from vztui.ui.state.text import clean
+from vztui.ui.triage import ThrottleEntry, triage_book
 from vztui.ui.widgets.gauge import palette_of
 from vztui.ui.widgets.quiet_static import QuietStatic
 
@@ -69,8 +70,15 @@ def current_near_limits(snapshots: Mapping[str, NodeSnapshot]) -> dict[str, tupl
     }
 
 
+def _triage_commands() -> type:
+    from vztui.ui.triage import TriageCommands
+
+    return TriageCommands
+
+
 class FailingScreen(Screen[tuple[str, int] | None]):
-    """Dismisses with (node, CTID) on enter, None on escape.
+    """Dismisses with (node, CTID) on enter, None on escape; ``t`` throttles the highlighted CT's CPU (live) and ``u``
+    undoes the latest throttle (of the highlighted CT, else of any), also from the command palette.
 
     Pass the app's ``failcnt_log`` (fed by every delta since start) to show rises from before the screen opened;
     without one the screen remembers only what happens while it is shown. ``near_limit`` (node → the latest
@@ -83,7 +91,10 @@ class FailingScreen(Screen[tuple[str, int] | None]):
         Binding("enter", "jump", "Go to CT", id="failing.jump"),
         Binding("i", "ct_detail", "CT detail", id="failing.ct_detail"),
         Binding("n", "node_detail", "Node detail", id="failing.node_detail"),
+        Binding("t", "throttle", "Throttle CPU", id="failing.throttle"),
+        Binding("u", "undo_throttle", "Undo throttle", id="failing.undo_throttle"),
     ]
+    COMMANDS: ClassVar = Screen.COMMANDS | {_triage_commands}
 
     def __init__(
         self,
@@ -141,6 +152,10 @@ class FailingScreen(Screen[tuple[str, int] | None]):
     # -- public API ----------------------------------------------------------------------------------------------
 
     @property
+    def cluster(self) -> ClusterApi:
+        return self._cluster
+
+    @property
     def entries(self) -> list[FailingEntry]:
         """What the table shows, most severe first."""
         return list(self._entries)
@@ -180,6 +195,9 @@ class FailingScreen(Screen[tuple[str, int] | None]):
         down = [node for node, snap in snapshots.items() if snap.health is not NodeHealth.UP]
         if down:
             title.append(f" · not current: {', '.join(clean(node) for node in down)}", style=palette.warning)
+        throttles = len(triage_book(self._cluster).entries)
+        if throttles:
+            title.append(f" · {throttles} throttle{'s' if throttles != 1 else ''} to undo (u)", style=palette.warning)
         self.query_one("#failing-title", QuietStatic).show(title)
 
     def _render_table(self, snapshots: Mapping[str, NodeSnapshot]) -> None:
@@ -364,6 +382,41 @@ class FailingScreen(Screen[tuple[str, int] | None]):
         entry = self._highlighted()
         if entry is not None:
             self.app.push_screen(CtDetailScreen(self._cluster, entry.node, entry.ctid, clock=self._clock))
+
+    def action_throttle(self) -> None:
+        entry = self._highlighted()
+        if entry is not None:
+            self.run_worker(self._throttle(entry.node, entry.ctid), group="failing-triage", exit_on_error=False)
+
+    def action_undo_throttle(self) -> None:
+        entry = self._highlighted()
+        found = triage_book(self._cluster).latest((entry.node, entry.ctid) if entry is not None else None)
+        if found is None:
+            self.notify("No throttle to undo", markup=False)
+            return
+        self.undo_throttle(found)
+
+    def undo_throttle(self, entry: ThrottleEntry) -> None:
+        """Undo one recorded throttle (the command palette's entries call this)."""
+        self.run_worker(self._undo(entry), group="failing-triage", exit_on_error=False)
+
+    async def _throttle(self, node: str, ctid: int) -> None:
+        from vztui.ui.triage import throttle
+
+        try:
+            await throttle(self.app, self._cluster, node, ctid)
+        except Exception as error:  # a flow must never take the screen down
+            self.notify(f"Throttle of CT {ctid} failed: {error}", severity="error", markup=False)
+        self.rerank()
+
+    async def _undo(self, entry: ThrottleEntry) -> None:
+        from vztui.ui.triage import undo
+
+        try:
+            await undo(self.app, self._cluster, entry)
+        except Exception as error:
+            self.notify(f"Undo of the throttle of CT {entry.ctid} failed: {error}", severity="error", markup=False)
+        self.rerank()
 
     def action_node_detail(self) -> None:
         from vztui.ui.screens.node_detail import NodeDetailScreen
