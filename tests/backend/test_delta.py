@@ -111,3 +111,12 @@ def test_history_is_bounded_and_pads_untouched_ticks() -> None:
     assert history.get("hn1", 101, CPU) == [30, 40, 50, 50, 50]
     history.record(snap(ct(102)), changed=[102])
     assert history.get("hn1", 101, "numproc") == []
+
+
+def test_history_keeps_values_beyond_32_bits_exactly() -> None:
+    history = History(samples=4, resources=("kmemsize",))
+    big = 5 * 2**30  # a kmemsize of 5 GiB does not fit the compact 32-bit series
+    for tick, held in enumerate((1000, 2000, big, big + 1)):
+        history.record(snap(ct(101, kmemsize=bc("kmemsize", held))), changed=[101])
+        assert history.get("hn1", 101, "kmemsize")[-1] == held, tick
+    assert history.get("hn1", 101, "kmemsize") == [1000, 2000, big, big + 1]

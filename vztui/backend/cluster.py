@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
-from vztui.backend.history import History
+from vztui.backend.history import DEFAULT_SAMPLES, History
 from vztui.backend.journal import Journal, JournalEntry
 from vztui.backend.nodespec import NodeSpec
 from vztui.backend.operation import Operation, OpRequest, OpState, ReadOnlyError
@@ -76,7 +76,7 @@ class Cluster:
         read_only: bool = False,
         journal_dir: str | None = None,
         transport_factory: TransportFactory = create_transport,
-        history_samples: int = 120,
+        history_samples: int = DEFAULT_SAMPLES,
         max_output_lines: int = DEFAULT_MAX_LINES,
     ) -> None:
         self._specs: dict[str, NodeSpec] = {}
