@@ -4,6 +4,7 @@ own vztui configuration, known_hosts and journal."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -17,6 +18,7 @@ from vztui.sim.cluster import build_cluster
 VOLATILE = ("proc/", "var/lib/vzsim/figures.pickle")
 """What a simulated node rewrites on every read (the kernel's /proc, the figures cache): not evidence of a change."""
 SMALL_FILE = 1 << 20
+STATE_FILE = "var/lib/vzsim/state.json"
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +64,8 @@ def node_state(root: Path) -> dict[str, str]:
             found[rel] = "link:" + os.readlink(path)
         elif path.is_dir():
             found[rel] = "dir"
+        elif rel == STATE_FILE:
+            found[rel] = _runtime_digest(path)
         else:
             stat = path.stat()
             if stat.st_size > SMALL_FILE:  # ploop images are sparse and huge: size and mtime say enough
@@ -69,6 +73,15 @@ def node_state(root: Path) -> dict[str, str]:
             else:
                 found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return found
+
+
+def _runtime_digest(path: Path) -> str:
+    """The simulator's runtime state without its kernel model (counters that move with time, not with commands)."""
+    state = json.loads(path.read_text())
+    state.pop("generation", None)
+    for ct in state.get("cts", {}).values():
+        ct.pop("kernel", None)
+    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
 
 
 def vzlist_truth(root: Path) -> dict[int, str]:
