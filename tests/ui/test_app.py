@@ -493,3 +493,18 @@ async def test_nodes_not_polled_yet_say_connecting_not_unreachable() -> None:
         await pilot.pause()
         assert str(first.label).startswith("✖ hn1")
         assert [str(leaf.label) for leaf in first.children] == ["unreachable: connection refused"]
+
+
+async def test_failing_count_drops_when_a_rise_leaves_the_window() -> None:
+    now = [NOW]
+    cluster = FakeCluster(standard_snapshots())
+    app = make_app(cluster, clock=lambda: now[0])
+    async with app.run_test(size=SIZE) as pilot:
+        main = main_of(app)
+        cluster.update("hn2", container(202, hostname="ns2.example.com", phys_fail=2))
+        await pilot.pause()
+        header = main.query_one(HeaderBar)
+        assert header.state is not None and header.state.failing == 2  # 102 near its RAM limit, 202 rising
+        now[0] += 301
+        main._age_failing()
+        assert header.state.failing == 1

@@ -39,6 +39,8 @@ from vztui.ui.widgets.status_bar import StatusBar, StatusState
 if TYPE_CHECKING:
     from vztui.ui.operations import ActionRunner
 
+FAILING_RECOUNT = 5.0
+"""Seconds between recounts of the header's failing-now figure as old rises leave the window."""
 PANEL_DELAY = 0.04
 """Seconds the cursor must rest before the beancounter panel re-renders for the new row."""
 HINTS: tuple[str, ...] = ("help", "filter", "failing", "ct_detail", "quit")
@@ -68,9 +70,12 @@ class MainScreen(Screen[None]):
         self._columns = columns
         self._refresh_every = refresh_every
         self.runner: ActionRunner | None = None
+        self._table: CtTable | None = None
         self._failcnt_log = FailcntLog()
         self._near: dict[str, tuple[NearLimit, ...]] = {}
         self._near_keys: dict[str, set[str]] = {}
+        self._failing: int | None = None
+        """The header's failing-now count, or None when it must be recounted."""
         self._last_increases: dict[str, tuple[FailcntIncrease, ...]] = {}
         self._refreshing = False
         self._counts: dict[str, tuple[int, int, int]] = {}
@@ -102,6 +107,10 @@ class MainScreen(Screen[None]):
         from vztui.ui.operations import ActionRunner
 
         self.query_one(FilterBar).display = False
+        self._table = self.query_one(CtTable)
+        self._tree = self.query_one(NodeTree)
+        self._header = self.query_one(HeaderBar)
+        self.set_interval(FAILING_RECOUNT, self._age_failing)
         for widget in self.walk_children(Widget, with_self=True):
             # Host text may look like a URL or an OSC 8 link; nothing here is ever a clickable link.
             widget.auto_links = False
@@ -117,6 +126,7 @@ class MainScreen(Screen[None]):
             found = compute_delta(None, snapshot).near_limit
             self._near[snapshot.node] = found
             self._near_keys[snapshot.node] = {row_key(near.node, near.ctid) for near in found}
+        self._failing = None
         self._update_header()
         table.focus()
 
@@ -131,7 +141,7 @@ class MainScreen(Screen[None]):
 
     @property
     def table(self) -> CtTable:
-        return self.query_one(CtTable)
+        return self._table if self._table is not None else self.query_one(CtTable)
 
     @property
     def panel(self) -> BeancounterPanel:
@@ -158,13 +168,17 @@ class MainScreen(Screen[None]):
             tally = self._tallies[node] = NodeTally(delta.snapshot)
         else:
             tally.apply(delta)
-        self.query_one(NodeTree).show_summary(summarise(delta.snapshot, self.cluster.node_info(node), tally))
+        self._tree.show_summary(summarise(delta.snapshot, self.cluster.node_info(node), tally))
         self._count(delta.snapshot)
         if delta.failcnt_increases:
             self._failcnt_log.add(delta.failcnt_increases)
         self._last_increases[node] = delta.failcnt_increases
+        if delta.near_limit != self._near.get(node):
+            self._near_keys[node] = {row_key(near.node, near.ctid) for near in delta.near_limit}
+            self._failing = None
+        elif delta.failcnt_increases:
+            self._failing = None
         self._near[node] = delta.near_limit
-        self._near_keys[node] = {row_key(near.node, near.ctid) for near in delta.near_limit}
         self._update_header()
         target = self._panel_target
         if target is not None and target[0] == node:
@@ -181,6 +195,17 @@ class MainScreen(Screen[None]):
     def failing_keys(self) -> set[str]:
         """CTs the failing-now view lists: a failcnt rise in its window, or a resource at ≥ 90 % of its barrier."""
         return self._failcnt_log.failing_keys(self.clock()).union(*self._near_keys.values())
+
+    def _failing_count(self) -> int:
+        """Recounted only when a delta brought a rise or a different near-limit list, or a rise aged out."""
+        if self._failing is None:
+            self._failing = len(self.failing_keys())
+        return self._failing
+
+    def _age_failing(self) -> None:
+        """Every few seconds: rises older than the window leave the count (the header changes only if it does)."""
+        self._failing = None
+        self._update_header()
 
     def _count(self, snapshot: NodeSnapshot) -> None:
         """Per-node figures for the header, kept as running sums so a delta costs O(1) here."""
@@ -200,7 +225,7 @@ class MainScreen(Screen[None]):
             nodes_total=len(self.cluster.nodes),
             running=running,
             total=total,
-            failing=len(self.failing_keys()),
+            failing=self._failing_count(),
             read_only=self.read_only,
             paused=self.cluster.paused,
             refreshing=self._refreshing,
@@ -208,7 +233,7 @@ class MainScreen(Screen[None]):
         )
 
     def _update_header(self) -> None:
-        self.query_one(HeaderBar).show_state(self._header_state())
+        self._header.show_state(self._header_state())
 
     def _update_status(self, message: str = "") -> None:
         table = self.table
