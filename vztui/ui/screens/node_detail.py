@@ -94,7 +94,8 @@ def promised_memswap(snapshot: NodeSnapshot | None) -> int:
 
 
 class NodeDetailScreen(Screen[None]):
-    """Facts about one node; live while shown; ``r`` re-polls it, ``c`` opens the capacity tools."""
+    """Facts about one node; live while shown; ``r`` re-polls it, ``c`` opens the capacity tools, ``f`` fixes vz.conf
+    drift and missing directories."""
 
     CSS_PATH = "node_detail.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -102,6 +103,7 @@ class NodeDetailScreen(Screen[None]):
         Binding("q", "close", "Back", show=False, id="node_detail.quit"),
         Binding("r", "refresh_node", "Refresh", id="node_detail.refresh"),
         Binding("c", "capacity", "Capacity tools", id="node_detail.capacity"),
+        Binding("f", "fix_node", "Fix consistency", id="node_detail.fix"),
     ]
 
     def __init__(
@@ -219,7 +221,7 @@ class NodeDetailScreen(Screen[None]):
                 text.append("  ✓ same on all nodes", style=palette.muted)
         if drift:
             text.append(
-                "\nvzmigrate needs VE_ROOT, VE_PRIVATE and TEMPLATE equal on both nodes.", style=palette.warning
+                "\nvzmigrate needs VE_ROOT, VE_PRIVATE and TEMPLATE equal: f fixes this node.", style=palette.warning
             )
         vz = info.vz
         extras = (
@@ -343,6 +345,12 @@ class NodeDetailScreen(Screen[None]):
         from vztui.ui.screens.capacity import CapacityScreen
 
         self.app.push_screen(CapacityScreen(self._cluster, self._node))
+
+    def action_fix_node(self) -> None:
+        """vz.conf path drift and missing directories, fixed after a confirmation showing the exact commands."""
+        from vztui.ui.screens.nodefix import NodeFixScreen
+
+        self.app.push_screen(NodeFixScreen(self._cluster, self._node), callback=lambda _done: self.render_all())
 
     @work(group="node-detail-refresh", exclusive=True)
     async def _refresh(self) -> None:
