@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from vztui.backend.ctlocks import CtLocks
 from vztui.backend.journal import Journal
 from vztui.backend.nodespec import NodeSpec
 from vztui.backend.operation import Operation, OpRequest, OpState, ReadOnlyError, new_op_id
@@ -114,6 +115,7 @@ class OperationQueue:
         self._cancelling: set[str] = set()
         self._touched: dict[tuple[str, int], float] = {}
         """(node, ctid) → when the queue last finished changing it (snapshots older than that are not trusted)."""
+        self._ct_locks = CtLocks(journal.directory / "locks")
         self._closed = False
 
     # -- admission ---------------------------------------------------------------------------------------------
@@ -199,13 +201,17 @@ class OperationQueue:
     async def _run(self, op: Operation) -> None:
         slots = self._slots[op.node]
         try:
-            skip_reason = await self._recheck(op)
-            if op.id in self._cancelling:
-                self._finish(op, OpState.CANCELLED, None, "cancelled by user before it started")
-            elif skip_reason:
-                self._finish(op, OpState.SKIPPED, None, skip_reason)
-            else:
-                await self._execute(op)
+            # Another vztui process of this user (dashboard, script) may be changing the same CT: wait for it, then
+            # re-check the state it left behind.
+            guarded = op.request.mutating and op.ctids
+            async with self._ct_locks.hold(op.node, op.ctids if guarded else ()):
+                skip_reason = await self._recheck(op)
+                if op.id in self._cancelling:
+                    self._finish(op, OpState.CANCELLED, None, "cancelled by user before it started")
+                elif skip_reason:
+                    self._finish(op, OpState.SKIPPED, None, skip_reason)
+                else:
+                    await self._execute(op)
         except asyncio.CancelledError:
             if not op.state.finished:
                 why = "cancelled by user" if op.id in self._cancelling else "vztui stopped"
