@@ -123,16 +123,19 @@ async def test_capacity_figures_come_from_the_node_and_the_split_goes_into_the_c
         assert "ispbasic" in runner.presets
 
 
-async def test_a_split_the_node_cannot_hold_is_refused_with_its_maximum(tmp_path: Path) -> None:
-    async with hosted(tmp_path, read_only=True) as (app, pilot):
-        node = app.cluster.nodes[0]
-        screen = await _open(pilot, app, node)
+async def test_a_split_the_node_cannot_hold_is_refused_with_its_maximum() -> None:
+    app = Host(CannedCluster(standard_snapshots(), read_only=True))
+    async with app.run_test(size=(130, 50)) as pilot:
+        await app.push_screen(CapacityScreen(app.cluster, "hn1"))
+        screen = app.screen
+        assert isinstance(screen, CapacityScreen)
+        await until(pilot, lambda: screen.report is not None, what="the canned report")
         assert screen.query_one("#use", Button).disabled, "read-only: no create from here"
         assert not screen.query_one("#copy", Button).disabled
         screen.query_one("#split-count", Input).value = "9999"
         await pilot.pause()
         assert screen.preset is None
-        assert "The maximum allowed value is" in screen.split_error
+        assert "The maximum allowed value is 4639" in screen.split_error  # (24 GiB - 50 MiB) / 5542912
         assert screen.query_one("#copy", Button).disabled
         screen.query_one("#split-count", Input).value = "2"
         screen.query_one("#split-vswap", Checkbox).value = False
