@@ -1,19 +1,20 @@
 """Node consistency from the node detail screen (f) over a three-node simulated cluster and the real Cluster: hn3's
 VE_ROOT drifts from the other two and its dump directory is gone; the dialog shows the diff and the exact commands
-with Cancel focused, Apply rewrites vz.conf and creates the directory, and the drift is gone after the re-read.
-A read-only session shows the same review and cannot apply."""
+with Cancel focused; Apply (once the protected node's name is typed) rewrites vz.conf and creates the directory,
+and the drift is gone after the re-read. A read-only session shows the same review and cannot apply."""
 
 from __future__ import annotations
 
 import contextlib
 import shutil
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.app import App
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 from tests.ui.harness import sim_specs
 from tests.ui.ops_support import until
@@ -45,8 +46,11 @@ class Host(App[None]):
 
 
 @contextlib.asynccontextmanager
-async def drifted(tmp_path: Path, *, read_only: bool = False) -> AsyncIterator[tuple[Host, Any, Path]]:
+async def drifted(
+    tmp_path: Path, *, read_only: bool = False, protected: bool = False
+) -> AsyncIterator[tuple[Host, Any, Path]]:
     specs = sim_specs(tmp_path / "sim", nodes=3, cts=1)
+    specs[2] = replace(specs[2], protected=protected)
     hn3 = Path(specs[2].root_prefix)
     conf = hn3 / "etc/vz/vz.conf"
     conf.write_text(conf.read_text().replace("VE_ROOT=/vz/root/$VEID", "VE_ROOT=/srv/root/$VEID"))
@@ -70,7 +74,7 @@ async def drifted(tmp_path: Path, *, read_only: bool = False) -> AsyncIterator[t
 
 
 async def test_drift_is_shown_as_a_diff_with_the_commands_and_fixed_on_apply(tmp_path: Path) -> None:
-    async with drifted(tmp_path) as (app, pilot, hn3):
+    async with drifted(tmp_path, protected=True) as (app, pilot, hn3):
         cluster = app.cluster
         screen = app.screen
         assert isinstance(screen, NodeFixScreen)
@@ -86,6 +90,12 @@ async def test_drift_is_shown_as_a_diff_with_the_commands_and_fixed_on_apply(tmp
         info = cluster.node_info("hn3")
         assert info is not None and info.vz.ve_root == "/srv/root/$VEID"
 
+        assert screen.query_one("#apply", Button).disabled, "hn3 is protected: its name must be typed first"
+        screen.query_one("#typed", Input).value = "hn"
+        await pilot.pause()
+        assert screen.query_one("#apply", Button).disabled
+        screen.query_one("#typed", Input).value = "hn3"
+        await pilot.pause()
         screen.query_one("#apply", Button).press()
         await until(pilot, lambda: isinstance(app.screen, NodeDetailScreen), within=30, what="the fix to finish")
         assert [op.state for op in screen.ops] == [OpState.SUCCEEDED, OpState.SUCCEEDED]

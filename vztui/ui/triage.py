@@ -185,7 +185,7 @@ async def throttle(app: App[object], cluster: ClusterApi, node: str, ctid: int) 
         expect_states=("running",),
     )
     entry = ThrottleEntry(node, ctid, previous, limit, "", host_cpus, time.time())
-    plan = ActionPlan(THROTTLE, (TargetPlan(node, ctid, (request,)),))
+    plan = ActionPlan(THROTTLE, (TargetPlan(node, ctid, (request,)),), protected=cluster.spec(node).protected)
     details = (
         "Live only: the saved config keeps its value, so a restart of the CT forgets the throttle.",
         f"Undo (u on the failing screen, or the command palette): {entry.undo_line()}",

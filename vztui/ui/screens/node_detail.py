@@ -260,8 +260,9 @@ class NodeDetailScreen(Screen[None]):
             text.append(" (power of the node not measured)", style=palette.muted)
         text.append(f"\n{'vzmemcheck':<{LABEL_WIDTH}}", style="bold")
         if capacity.mem_commit_percent is not None:
+            # Read with the node's static facts (at connect): c re-runs vzmemcheck for the current figure.
             ratio = capacity.mem_commit_percent / 100
-            text.append(f"MemSwap commit {capacity.mem_commit_percent:.1f}%  ")
+            text.append(f"MemSwap commit {capacity.mem_commit_percent:.1f}% (at connect; c: now)  ")
         else:
             total = capacity.ram_bytes + capacity.swap_bytes
             promised = promised_memswap(snapshot)

@@ -1,6 +1,7 @@
 """Node consistency (f on the node detail screen): the vz.conf paths this node has that the other nodes do not, as a
 diff, plus the directories it lacks; Apply runs exactly the command lines shown, as one plan, then re-reads the
-node's static facts. This dialog is the confirmation: Cancel has the focus.
+node's static facts. This dialog is the confirmation: Cancel has the focus, and a protected node's name must be
+typed first.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from vztui.backend.nodefix import NodeFixPlan, plan_node_fix
 from vztui.backend.operation import Operation, OpState, ReadOnlyError
@@ -40,6 +41,8 @@ class NodeFixScreen(ModalScreen[bool]):
         self._node = node
         self.plan: NodeFixPlan | None = None
         self.ops: list[Operation] = []
+        self._protected = cluster.spec(node).protected
+        self._read_only = True
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -48,6 +51,9 @@ class NodeFixScreen(ModalScreen[bool]):
             with VerticalScroll(id="fix-body"):
                 yield Static(id="fix-diff")
                 yield Static(id="fix-commands")
+            if self._protected:
+                yield Label(f"{clean(self._node)} is protected: type its name to confirm:", classes="section")
+                yield Input(placeholder=self._node, id="typed")
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Apply", id="apply", variant="warning", disabled=True)
@@ -99,7 +105,17 @@ class NodeFixScreen(ModalScreen[bool]):
             self.query_one("#fix-diff", Static).update(Text("\n".join(clean(line) for line in plan.diff)))
         lines = [(self._node, display(request.argv)) for request in plan.requests]
         self.query_one("#fix-commands", Static).update(commands_text(lines))
-        self.query_one("#apply", Button).disabled = read_only
+        self._read_only = read_only
+        self._update_apply()
+
+    def _update_apply(self) -> None:
+        typed_ok = not self._protected or self.query_one("#typed", Input).value.strip() == self._node
+        needed = self.plan is not None and self.plan.needed
+        self.query_one("#apply", Button).disabled = self._read_only or not needed or not typed_ok or bool(self.ops)
+
+    @on(Input.Changed, "#typed")
+    def _typed(self) -> None:
+        self._update_apply()
 
     @on(Button.Pressed, "#apply")
     def _apply_pressed(self) -> None:
@@ -109,7 +125,7 @@ class NodeFixScreen(ModalScreen[bool]):
     @work(group="nodefix-apply", exclusive=True, exit_on_error=False)
     async def _apply(self) -> None:
         plan = self.plan
-        if plan is None or not plan.needed:
+        if plan is None or not plan.needed or self._read_only:
             return
         try:
             self.ops = await self._cluster.submit_plan(plan.requests)
