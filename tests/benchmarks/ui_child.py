@@ -132,8 +132,6 @@ def watch_cursor(app: Any, log: Log) -> None:
 
 
 async def drive_replay(directory: Path, log: Log) -> None:
-    import tempfile
-
     from tests.benchmarks.rss_engine import ReplayTransport
     from vztui.backend.cluster import Cluster
     from vztui.backend.nodespec import NodeSpec, TransportKind
@@ -144,7 +142,7 @@ async def drive_replay(directory: Path, log: Log) -> None:
     cluster = Cluster(
         specs,
         read_only=True,
-        journal_dir=tempfile.mkdtemp(prefix="vztui-bench-journal-"),
+        journal_dir=str(directory.parent / "journal"),
         transport_factory=lambda spec: ReplayTransport(spec.name, directory / spec.name),
     )
     app = VztuiApp(cluster, cluster_name="bench", read_only=True, keymap={}, theme="textual-dark")
