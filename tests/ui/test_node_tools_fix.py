@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,12 @@ import pytest
 from textual.app import App
 from textual.widgets import Button, Input, Static
 
-from tests.ui.harness import sim_specs
+from tests.ui.harness import FakeCluster, container, sim_specs, snapshot, standard_snapshots
 from tests.ui.ops_support import until
 from vztui.backend.cluster import Cluster
 from vztui.backend.operation import OpState
+from vztui.backend.transport import CommandResult
+from vztui.openvz.models import NodeCapacity, NodeInfo, VzConf
 from vztui.openvz.nodefix import current_value
 from vztui.ui.screens.node_detail import NodeDetailScreen
 from vztui.ui.screens.nodefix import NodeFixScreen
@@ -117,3 +119,55 @@ async def test_read_only_reviews_the_fix_but_cannot_apply_it(tmp_path: Path) -> 
         with pytest.raises(PermissionError, match="read-only"):
             await app.cluster.submit_plan(screen.plan.requests)
         assert current_value((hn3 / "etc/vz/vz.conf").read_text(), "VE_ROOT") == "/srv/root/$VEID"
+
+
+# -- snapshot over a canned node -------------------------------------------------------------------------------------
+
+CANNED_VZCONF = (
+    "## Global parameters\nLOCKDIR=/vz/lock\nDUMPDIR=/vz/dump\nTEMPLATE=/vz/template\n"
+    "VE_ROOT=/srv/root/$VEID # moved to the big disk\nVE_PRIVATE=/vz/private/$VEID\n"
+)
+
+
+class _CannedTransport:
+    async def read_file(self, path: str) -> bytes:
+        assert path == "/etc/vz/vz.conf"
+        return CANNED_VZCONF.encode()
+
+
+class FixCluster(FakeCluster):
+    """Three nodes; hn3's VE_ROOT differs and its /vz/dump is missing."""
+
+    def node_info(self, node: str) -> NodeInfo | None:
+        vz = VzConf(ve_root="/srv/root/$VEID") if node == "hn3" else VzConf()
+        return NodeInfo(hostname=node, kernel="2.6.32-042stab134.8", vz=vz, capacity=NodeCapacity(8, 32 << 30, 8 << 30))
+
+    def transport(self, node: str) -> Any:
+        return _CannedTransport()
+
+    async def run_read(self, node: str, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
+        present = "".join(f"{path}\n" for path in argv[3:] if path != "/vz/dump/")
+        return CommandResult(tuple(argv), 2, present.encode(), b"ls: cannot access '/vz/dump/'\n", 0.0)
+
+
+class SnapHost(App[None]):
+    def __init__(self, cluster: FixCluster) -> None:
+        super().__init__()
+        self.cluster = cluster
+
+    async def on_mount(self) -> None:
+        await self.push_screen(NodeFixScreen(self.cluster, "hn3"))
+
+
+def test_node_fix_dialog_snapshot(snap_compare: Any) -> None:
+    snapshots = {**standard_snapshots(), "hn3": snapshot("hn3", [container(301)])}
+    app = SnapHost(FixCluster(snapshots))
+
+    async def run_before(pilot: Any) -> None:
+        screen = app.screen
+        assert isinstance(screen, NodeFixScreen)
+        await until(pilot, lambda: screen.plan is not None, what="the canned plan")
+        assert screen.plan is not None and screen.plan.missing_dirs == ("/vz/dump",)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

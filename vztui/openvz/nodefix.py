@@ -30,7 +30,7 @@ f="$1/etc/vz/vz.conf"
 set -- "$f" "$2" "$3" "$f.vztui-new"
 [ "$(sha256sum < "$1")" = "$2  -" ] || { echo "$1 changed since vztui read it: nothing written" >&2; exit 1; }
 cp -p "$1" "$1.vztui-bak" || exit 1
-printf '%s' "$3" > "$4" || { rm -f "$4"; exit 1; }
+printf %s "$3" > "$4" || { rm -f "$4"; exit 1; }
 chmod 644 "$4" && mv -f "$4" "$1" || { rm -f "$4"; exit 1; }
 echo "wrote $1 (the previous file is $1.vztui-bak)"
 """
