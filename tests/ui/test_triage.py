@@ -24,7 +24,7 @@ from vztui.openvz.triage import check_throttle, cpulimit_live, shown_cpulimit, s
 from vztui.ui.screens.confirm import ConfirmScreen
 from vztui.ui.screens.failing import FailingScreen
 from vztui.ui.screens.prompt import PromptScreen
-from vztui.ui.triage import ThrottleEntry, triage_book, undo_refusal
+from vztui.ui.triage import ThrottleEntry, throttle_plan, triage_book, undo_refusal
 
 
 @pytest.fixture(autouse=True)
@@ -189,3 +189,19 @@ def test_undo_is_refused_while_running_after_a_failure_and_after_someone_else_ch
     assert spent and "already back" in back
     changed, spent = undo_refusal(entry(done), [done], 70)
     assert not spent and "cpulimit is 70 now" in changed
+
+
+class DialogHost(App[None]):
+    def __init__(self, dialog: ConfirmScreen) -> None:
+        super().__init__()
+        self.dialog = dialog
+
+    def on_mount(self) -> None:
+        self.push_screen(self.dialog)
+
+
+def test_throttle_confirmation_snapshot(snap_compare: Any) -> None:
+    plan, details = throttle_plan(ThrottleEntry("hn1", 102, 80, 40, "", host_cpus=4))
+    assert plan.command_lines() == [("hn1", "vzctl set 102 --cpulimit 40")]
+    assert details[-1].endswith("vzctl set 102 --cpulimit 80")
+    assert snap_compare(DialogHost(ConfirmScreen(plan, details=details)), terminal_size=(110, 24))

@@ -17,7 +17,7 @@ THROTTLE = ActionSpec(
     mutating=True,
     needs_confirmation=True,
     works_on_marks=False,
-    description="vzctl set --cpulimit, live only (no --save): a restart of the CT forgets it; u undoes it",
+    description="Lower the running CT's CPU limit now, without saving it to its config",
 )
 """Not part of ``ACTIONS``: it is offered only where a failing CT is looked at, with its undo entry."""
 

@@ -136,6 +136,26 @@ def undo_refusal(entry: ThrottleEntry, operations: Sequence[Operation], live_cpu
 # -- flows (run in a worker: they wait for dialogs) --------------------------------------------------------------
 
 
+def throttle_plan(entry: ThrottleEntry, *, protected: bool = False) -> tuple[ActionPlan, tuple[str, ...]]:
+    """The confirmation of ``entry``'s throttle: its one request, and the lines saying it is live only and how to
+    undo it (the same ``undo_line`` the undo will run)."""
+    request = OpRequest(
+        node=entry.node,
+        argv=tuple(cpulimit_live(entry.ctid, entry.applied, host_cpus=entry.host_cpus)),
+        kind="set",
+        ctids=(entry.ctid,),
+        mutating=True,
+        title=f"throttle {entry.ctid}: cpulimit {entry.applied} (live, not saved)",
+        expect_states=("running",),
+    )
+    plan = ActionPlan(THROTTLE, (TargetPlan(entry.node, entry.ctid, (request,)),), protected=protected)
+    details = (
+        "Live only: the saved config keeps its value, so a restart of the CT forgets the throttle.",
+        f"Undo (u on the failing screen, or the command palette): {entry.undo_line()}",
+    )
+    return plan, details
+
+
 async def throttle(app: App[object], cluster: ClusterApi, node: str, ctid: int) -> ThrottleEntry | None:
     """Ask for the limit, confirm the exact command, queue it and record the undo entry; None when not done."""
     from vztui.ui.screens.confirm import ConfirmScreen
@@ -175,21 +195,9 @@ async def throttle(app: App[object], cluster: ClusterApi, node: str, ctid: int) 
     if values is None:
         return None
     limit = check_throttle(values["cpulimit"], previous, host_cpus=host_cpus)
-    request = OpRequest(
-        node=node,
-        argv=tuple(cpulimit_live(ctid, limit, host_cpus=host_cpus)),
-        kind="set",
-        ctids=(ctid,),
-        mutating=True,
-        title=f"throttle {ctid}: cpulimit {limit} (live, not saved)",
-        expect_states=("running",),
-    )
     entry = ThrottleEntry(node, ctid, previous, limit, "", host_cpus, time.time())
-    plan = ActionPlan(THROTTLE, (TargetPlan(node, ctid, (request,)),), protected=cluster.spec(node).protected)
-    details = (
-        "Live only: the saved config keeps its value, so a restart of the CT forgets the throttle.",
-        f"Undo (u on the failing screen, or the command palette): {entry.undo_line()}",
-    )
+    plan, details = throttle_plan(entry, protected=cluster.spec(node).protected)
+    request = plan.runnable[0].requests[0]
     if not await app.push_screen_wait(ConfirmScreen(plan, details=details)):
         return None
     try:
