@@ -5,11 +5,13 @@ describe the same sizing)."""
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vztui.config.loader import load_config
 from vztui.openvz.parsers import parse_conf
 from vztui.openvz.split import (
     DEF_DI,
@@ -138,3 +140,11 @@ def test_every_split_keeps_barriers_under_limits_and_the_node_within_itself(
     table = tomllib.loads(preset_toml(preset))["presets"][preset.name]
     assert table.pop("description") == preset.description
     assert tuple(table.items()) == preset.params
+
+
+@pytest.mark.parametrize("vswap", [True, False])
+def test_the_toml_loads_back_through_vztuis_config_as_the_same_preset(tmp_path: Path, vswap: bool) -> None:
+    preset = split_node(16, NODE, vswap=vswap).preset("split16-hn1")
+    (tmp_path / "config.toml").write_text(preset_toml(preset))
+    config = load_config(config_path=tmp_path / "config.toml", system_path=tmp_path / "absent.toml", environ={})
+    assert config.presets["split16-hn1"] == preset

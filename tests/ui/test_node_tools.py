@@ -138,10 +138,14 @@ async def test_a_split_the_node_cannot_hold_is_refused_with_its_maximum() -> Non
         assert "The maximum allowed value is 4639" in screen.split_error  # (24 GiB - 50 MiB) / 5542912
         assert screen.query_one("#copy", Button).disabled
         screen.query_one("#split-count", Input).value = "2"
+        screen.query_one("#split-name", Input).value = "web+db"
+        await pilot.pause()
+        assert screen.preset is None and "preset name" in screen.split_error, "the config could not load it"
+        screen.query_one("#split-name", Input).value = "web2"
         screen.query_one("#split-vswap", Checkbox).value = False
         await pilot.pause()
         assert screen.preset is not None and screen.preset.value("numproc") is not None
-        assert screen.preset.value("ram") is None
+        assert screen.preset.value("ram") is None and screen.preset.name == "web2"
 
 
 # -- snapshot over canned output ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, Static
 
 from vztui.backend.capacity import CapacityReport, CtCapacity, read_capacity
+from vztui.config.schema import PRESET_NAME
 from vztui.openvz.errors import ValidationError
 from vztui.openvz.presets import Preset
 from vztui.openvz.split import SplitResult, preset_toml, split_node
@@ -230,9 +231,13 @@ class CapacityScreen(Screen[None]):
         if not count_text.isdigit():
             self.split_error = "Type how many equal containers the node should hold."
             return
+        name = name or split_preset_name(self._node, int(count_text))
+        if not PRESET_NAME.fullmatch(name):
+            self.split_error = "A preset name is letters, digits, '.', '_' and '-' (up to 63), as the config needs."
+            return
         try:
             split = split_node(int(count_text), report.split, vswap=vswap)
-            self.preset = split.preset(name or split_preset_name(self._node, split.count))
+            self.preset = split.preset(name)
             self.split = split
         except ValidationError as error:
             self.split_error = error.message
