@@ -131,6 +131,9 @@ async def test_a_split_the_node_cannot_hold_is_refused_with_its_maximum() -> Non
         assert isinstance(screen, CapacityScreen)
         await until(pilot, lambda: screen.report is not None, what="the canned report")
         assert screen.query_one("#use", Button).disabled, "read-only: no create from here"
+        await pilot.press("ctrl+n")
+        assert not isinstance(app.screen, CreateScreen) and app.base.runner is not None
+        assert list(app.base.runner.presets) == ["ispbasic"], "nothing offered to a form that cannot run"
         assert not screen.query_one("#copy", Button).disabled
         screen.query_one("#split-count", Input).value = "9999"
         await pilot.pause()

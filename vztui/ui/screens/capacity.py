@@ -272,6 +272,9 @@ class CapacityScreen(Screen[None]):
         if preset is None:
             self.notify(self.split_error or "No preset generated yet", severity="warning", markup=False)
             return
+        if self._cluster.read_only:
+            self.notify("Create refused: this vztui session is read-only. Copy the TOML instead.", markup=False)
+            return
         runner = find_runner(self.app.screen_stack)
         if runner is None:
             self.notify("The create form is not available here", severity="error", markup=False)
