@@ -75,12 +75,20 @@ def node_state(root: Path) -> dict[str, str]:
     return found
 
 
-def _runtime_digest(path: Path) -> str:
+def runtime_state(root: Path) -> dict[str, object]:
     """The simulator's runtime state without its kernel model (counters that move with time, not with commands)."""
-    state = json.loads(path.read_text())
+    state: dict[str, object] = json.loads((root / STATE_FILE).read_text())
     state.pop("generation", None)
-    for ct in state.get("cts", {}).values():
+    extra = state.get("extra")
+    if isinstance(extra, dict):
+        extra.pop("kernel", None)
+    for ct in state.get("cts", {}).values():  # type: ignore[attr-defined]
         ct.pop("kernel", None)
+    return state
+
+
+def _runtime_digest(path: Path) -> str:
+    state = runtime_state(path.parents[len(Path(STATE_FILE).parts) - 1])
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.conftest import node_state, vzlist_truth
+from tests.reliability.conftest import node_state, runtime_state, vzlist_truth
 from vztui.backend.cluster import Cluster
 from vztui.backend.journal import Journal, JournalEntry
 from vztui.backend.operation import OpState
@@ -105,6 +105,7 @@ def test_kill_9_mid_bulk_keeps_the_journal_and_reconciles_without_re_running(dem
     assert in_flight, "the kill landed mid-bulk"
     assert never_started, "the kill landed before the end of the bulk"
     untouched = {node: node_state(root) for node, root in roots.items()}
+    runtime = {node: runtime_state(root) for node, root in roots.items()}
 
     reconciled = asyncio.run(_restart_vztui(demo.specs, demo.journal_dir, set(in_flight)))
 
@@ -113,7 +114,13 @@ def test_kill_9_mid_bulk_keeps_the_journal_and_reconciles_without_re_running(dem
         for node, root in roots.items()
         for path, digest in node_state(root).items() ^ untouched[node].items()
     }
-    assert not changed, f"nothing was re-run, yet these changed: {sorted(changed)}"
+    moved = {
+        (node, ctid): (before, runtime_state(root)["cts"].get(ctid))  # type: ignore[attr-defined]
+        for node, root in roots.items()
+        for ctid, before in runtime[node]["cts"].items()  # type: ignore[attr-defined]
+        if runtime_state(root)["cts"].get(ctid) != before  # type: ignore[attr-defined]
+    }
+    assert not changed, f"nothing was re-run, yet these changed: {sorted(changed)} {moved}"
     records = list(journal.records())
     assert sum(1 for r in records if r.get("event") == "queued") == BULK, "nothing was queued again"
     assert sum(1 for r in records if r.get("event") == "started") == len(done) + len(in_flight)
