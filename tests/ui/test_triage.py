@@ -114,6 +114,13 @@ async def test_throttle_runs_live_after_confirmation_and_u_puts_the_limit_back(t
         assert isinstance(screen, FailingScreen)
         screen.rerank()
         assert "1 throttle to undo (u)" in str(screen.query_one("#failing-title").render())
+        # Reopened (the book outlives the screen) with the CT still listed, its detail names the throttle.
+        again = FailingScreen(cluster, near_limit={node: (NearLimit(node, ctid, "numproc", 0.95),)})
+        await app.push_screen(again)
+        await pilot.pause()
+        assert "throttled to cpulimit 20 (live): u undoes it" in str(again.query_one("#failing-detail").render())
+        again.dismiss(None)
+        await until(pilot, lambda: app.screen is screen, what="the first failing screen")
 
         await pilot.press("ctrl+p")
         await pilot.press(*"undo throttle")

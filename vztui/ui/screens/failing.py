@@ -330,6 +330,9 @@ class FailingScreen(Screen[tuple[str, int] | None]):
             text.append(f" at {near.ratio * 100:.0f}% of its limit", style=palette.ratio_style(near.ratio))
             if bc is not None:
                 text.append(f"  held {_held_of(bc)}")
+        throttle = triage_book(self._cluster).latest((entry.node, entry.ctid))
+        if throttle is not None and (throttle.node, throttle.ctid) == (entry.node, entry.ctid):
+            text.append(f"\n⏬ throttled to cpulimit {throttle.applied} (live): u undoes it", style=palette.warning)
         text.append("\n")
         text.append_text(self._node_context(entry.node, snap))
         return text
