@@ -12,6 +12,7 @@ from textual.widgets import Input
 from tests.ui.harness import FakeCluster, container, make_app, standard_snapshots
 from vztui.backend.snapshot import NodeHealth
 from vztui.ui.app import VztuiApp
+from vztui.ui.screens.main import PANEL_DELAY
 from vztui.ui.widgets.filter_bar import DEBOUNCE
 
 WIDE = (120, 36)
@@ -19,7 +20,7 @@ WIDE = (120, 36)
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Let the panel's cursor debounce and every deferred refresh run."""
-    await pilot.pause(0.1)
+    await pilot.pause(PANEL_DELAY + 0.1)
     await pilot.pause()
 
 

@@ -22,6 +22,7 @@ from vztui.backend.delta import compute_delta
 from vztui.backend.operation import Operation
 from vztui.backend.snapshot import FailcntIncrease, NearLimit, NodeDelta, NodeHealth, NodeSnapshot
 from vztui.backend.transport import OutputLine
+from vztui.openvz.models import QuotaUsage
 from vztui.ui.backend_api import ClusterApi
 from vztui.ui.keymap import BY_ID, KeyCommand, palette_only, screen_bindings
 from vztui.ui.state.columns import DEFAULT_COLUMNS
@@ -41,8 +42,9 @@ if TYPE_CHECKING:
 
 FAILING_RECOUNT = 5.0
 """Seconds between recounts of the header's failing-now figure as old rises leave the window."""
-PANEL_DELAY = 0.04
-"""Seconds the cursor must rest before the beancounter panel re-renders for the new row."""
+PANEL_DELAY = 0.25
+"""Seconds the cursor must rest before the beancounter panel re-renders for the new row: moving through the table
+repaints only the table (one panel render costs about as much as twenty cursor moves)."""
 HINTS: tuple[str, ...] = ("help", "filter", "failing", "ct_detail", "quit")
 """Commands the status line always names (with the user's keys)."""
 
@@ -84,6 +86,7 @@ class MainScreen(Screen[None]):
         self._tallies: dict[str, NodeTally] = {}
         self._panel_target: tuple[str, int] | None = None
         self._panel_timer: Timer | None = None
+        self._panel_quota: QuotaUsage | None = None
         for binding_id, keys in palette_only(keymap).items():
             command = BY_ID[binding_id]
             self._bindings.bind(keys, command.action, command.title, show=False)
@@ -181,7 +184,7 @@ class MainScreen(Screen[None]):
         self._near[node] = delta.near_limit
         self._update_header()
         target = self._panel_target
-        if target is not None and target[0] == node:
+        if target is not None and target[0] == node and self._panel_needs(delta, target[1]):
             self._show_panel(delta.snapshot, target[1])
 
     def operation_changed(self, op: Operation) -> None:
@@ -249,6 +252,14 @@ class MainScreen(Screen[None]):
             )
         )
 
+    def _panel_needs(self, delta: NodeDelta, ctid: int) -> bool:
+        """Whether this delta changes what the panel shows for ``ctid`` (re-rendering it costs a whole frame)."""
+        if ctid in delta.changed or delta.health_changed or ctid in delta.vanished or ctid in delta.appeared:
+            return True
+        if any(rise.ctid == ctid for rise in delta.failcnt_increases):
+            return True
+        return delta.snapshot.quota.get(ctid) != self._panel_quota
+
     def _show_panel(self, snapshot: NodeSnapshot | None, ctid: int | None) -> None:
         if snapshot is None or ctid is None:
             self._panel_target = None
@@ -256,6 +267,7 @@ class MainScreen(Screen[None]):
             return
         node = snapshot.node
         self._panel_target = (node, ctid)
+        self._panel_quota = snapshot.quota.get(ctid)
         increases = tuple(rise for rise in self._last_increases.get(node, ()) if rise.ctid == ctid)
         cluster = self.cluster
         self.panel.show(snapshot, ctid, increases, lambda resource: cluster.history(node, ctid, resource))
