@@ -48,6 +48,7 @@ async def shoot(out: Path) -> list[Path]:
     from vztui.backend.snapshot import NodeDelta
     from vztui.demo import prepare_demo
     from vztui.ui.app import VztuiApp
+    from vztui.ui.screens.main import PANEL_DELAY
     from vztui.ui.widgets.ops_pane import OpsPane
 
     clock = FrozenClock(T0)
@@ -98,12 +99,14 @@ async def shoot(out: Path) -> list[Path]:
                 written.append(path)
 
             await tick(3)
+            await pilot.pause(PANEL_DELAY + 0.1)
             save("main")
 
             # The beancounter panel of CT 104 ("shop") the moment its physpages failcnt rises.
             await pilot.press("t")
             main.table.focus()
             main.table.move_cursor_to("hn1/104")
+            await pilot.pause(PANEL_DELAY + 0.1)
             rises.clear()
             for _ in range(60):
                 await tick()
@@ -128,7 +131,7 @@ async def shoot(out: Path) -> list[Path]:
             main.query_one(OpsPane).select(op.id)
             await tick()
             main.table.move_cursor_to("hn2/116")
-            await pilot.pause(0.2)
+            await pilot.pause(PANEL_DELAY + 0.1)
             save("queue")
 
             await pilot.press("question_mark")
