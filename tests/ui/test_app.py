@@ -469,6 +469,11 @@ async def test_quit_asks_first_while_operations_would_be_killed() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is main_of(app) and app.is_running
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("n")
+        await pilot.pause()
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert isinstance(app.screen, QuitScreen)

@@ -145,6 +145,10 @@ class VztuiApp(App[object]):
         if self._start_cluster:
             await self.cluster.stop()
 
+    async def action_quit(self) -> None:
+        """Textual's ctrl+q and the palette's Quit ask first too, like ``q`` and ctrl+c."""
+        self.action_request_quit()
+
     def action_request_quit(self) -> None:
         """ctrl+c from any screen: the main screen's quit (which asks first if operations would be killed)."""
         main = self._main
