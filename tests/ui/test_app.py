@@ -513,3 +513,20 @@ async def test_failing_count_drops_when_a_rise_leaves_the_window() -> None:
         now[0] += 301
         main._age_failing()
         assert header.state.failing == 1
+
+
+async def test_narrow_terminal_hides_the_tree_until_t_opens_it() -> None:
+    app = make_app(FakeCluster(standard_snapshots()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        tree = main_of(app).query_one(NodeTree)
+        assert not tree.display or tree.region.width == 0
+        table = table_of(app)
+        assert table.size.width >= 78
+        await pilot.press("t")
+        await pilot.pause()
+        assert tree.region.width > 0 and tree.has_focus
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        assert table.scope == "hn2" and table.has_focus
+        assert tree.region.width == 0

@@ -134,7 +134,7 @@ class MainScreen(Screen[None]):
         table.focus()
 
     def on_resize(self, event: events.Resize) -> None:
-        """Narrow or short terminals (80×24 over SSH) give the table the space the panels would take."""
+        """Narrow or short terminals (80×24 over SSH) give the table the space the tree and panels would take."""
         self.set_class(event.size.width < 110, "-narrow")
         self.set_class(event.size.height < 32, "-short")
 
@@ -308,6 +308,7 @@ class MainScreen(Screen[None]):
     def _scope_changed(self, event: NodeTree.ScopeChanged) -> None:
         event.stop()
         self.table.set_scope(event.node)
+        self.remove_class("-tree-open")
         self.table.focus()
 
     @on(FilterBar.Applied)
@@ -440,6 +441,12 @@ class MainScreen(Screen[None]):
         self.table.sort_by(self.table.sort_column, reverse=not self.table.sort_reverse)
 
     def action_focus_tree(self) -> None:
+        """On a narrow terminal the tree is hidden (the table needs the columns): ``t`` opens and closes it."""
+        if self.has_class("-narrow"):
+            self.toggle_class("-tree-open")
+            if not self.has_class("-tree-open"):
+                self.table.focus()
+                return
         self.query_one(NodeTree).focus()
 
     def action_focus_log(self) -> None:
