@@ -390,7 +390,7 @@ class SmallNode:
                 "NAME": "web1",
                 "HOSTNAME": "stud1",
                 "IP_ADDRESS": "192.168.0.101 10.0.0.1",
-                "DESCRIPTION": 'say "hi" \\o/',
+                "DESCRIPTION": 'say "hi" \\\\o/',  # vzctl unescapes on read: two backslashes for one
             },
         )
         provision_ct(node, 102, ostemplate="centos-6-x86_64", settings={"HOSTNAME": "stud2"})

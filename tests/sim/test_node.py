@@ -31,7 +31,7 @@ def test_paths_come_from_vz_conf_and_never_show_root(bare_root: Path) -> None:
 def test_config_write_is_atomic_and_reread(bare_root: Path) -> None:
     node = SimNode(bare_root)
     node.write_config_text(101, 'HOSTNAME="a b"\nDESCRIPTION="x # y"\nNAMESERVER=inherit # comment\n')
-    assert node.read_config(101) == {"HOSTNAME": "a b", "DESCRIPTION": "x # y", "NAMESERVER": "inherit"}
+    assert node.read_config(101) == {"HOSTNAME": "a b", "DESCRIPTION": "x # y", "NAMESERVER": "inherit # comment"}
     node.write_config_text(101, 'HOSTNAME="c"\n')
     assert node.read_config(101) == {"HOSTNAME": "c"}
     assert not list((bare_root / "etc/vz/conf").glob("*.tmp"))
