@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.reliability.conftest import local_config
+from vztui.backend.journal import Journal
 from vztui.cli import main
 from vztui.openvz import commands, validators
 from vztui.openvz.errors import ValidationError
@@ -174,3 +175,24 @@ def test_vztui_ls_never_writes_a_nodes_escape_sequences_to_the_terminal(
     rows = json.loads(raw)
     hostile = next(row for row in rows if row["ctid"] == 101)
     assert hostile["hostname"] == f"web{ESCAPES}.example", "JSON keeps the data exactly (escaped, not raw)"
+
+
+def test_command_output_with_escape_sequences_is_neutralised_in_run_and_journal(
+    sim: dict[str, Path], tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """``vzctl exec`` output carrying OSC 52 (clipboard), a title set and CSI: streamed by ``vztui run``, listed
+    in its table, replayed by ``vztui journal --op``: never raw on the terminal, the journal keeps the bytes."""
+    journal = tmp_path / "journal"
+    config = local_config(tmp_path / "config.toml", sim, journal=journal)
+    command = f"echo 'owned{ESCAPES}[bold]x[/]'"
+    code = main(["run", "exec", "101", "--yes", "--config", str(config), "-p", f"command={command}"])
+    out = capsysbinary.readouterr()
+    assert code == 0, out.err
+    assert b"owned" in out.out
+    terminal = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]")
+    assert not terminal.search(out.out) and not terminal.search(out.err), out.out
+    op_id = next(e.op_id for e in Journal(journal).entries() if e.kind == "exec")
+    assert "\x1b]52;" in Journal(journal).read_output(op_id), "the journal keeps what the node printed"
+    assert main(["journal", "--op", op_id, "--config", str(config)]) == 0
+    replay = capsysbinary.readouterr().out
+    assert b"owned" in replay and not terminal.search(replay), replay
