@@ -205,3 +205,22 @@ def test_nodes_trust_warns_about_a_changed_key_before_asking(
     assert "WARNING" in screen and "intercepting" in screen
     assert screen.index("WARNING") < screen.index("Type yes")
     assert not default_vztui_known_hosts().exists()
+
+
+def test_vztui_run_on_an_untrusted_node_sends_nothing_and_says_how_to_trust_it(
+    sshd_factory: SshdFactory, sim: dict[str, Path], tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vztui.cli import exitcodes, main
+
+    root = sim["hn1"]
+    node = sshd_factory("hn1", root=root)
+    config = _trust_config(tmp_path, node)
+    config.write_text(config.read_text() + f'root_prefix = "{root}"\n')
+    before = node_state(root)
+    code = main(["run", "stop", "101", "--yes", "--config", str(config)])
+    err = capsys.readouterr().err
+    assert code == exitcodes.UNREACHABLE, err
+    assert keygen_fingerprint(node.host_key.private.with_suffix(".pub")) in err
+    assert "vztui nodes trust hn1" in err
+    assert node_state(root) == before
+    _untouched(node)
