@@ -21,7 +21,7 @@ def ssh_command_overhead(ctx: Context) -> Sequence[Result]:
 def bulk_set(ctx: Context) -> Sequence[Result]:
     from tests.benchmarks import bulk_set as script
 
-    nodes, ops = (5, 60) if ctx.quick else (10, 200)
+    nodes, ops = (4, 40) if ctx.quick else (10, 200)
     row = script.measure(ctx.directory("bulk_set"), nodes=nodes, ops=ops)
     if ctx.quick:
         row = _quick(row, f"{ops} sets over {nodes} nodes")
@@ -40,7 +40,7 @@ def tick_scaling_rss(ctx: Context) -> Sequence[Result]:
     from tests.benchmarks import rss_engine, tick_cpu
 
     if ctx.quick:
-        sizes, tick_nodes, rounds, rss_ticks = (1000, 2000, 4000), 20, 3, 30
+        sizes, tick_nodes, rounds, rss_ticks = (400, 1000, 2000), 10, 3, rss_engine.HISTORY_TICKS
     else:
         sizes, tick_nodes, rounds, rss_ticks = (1000, 5000, 10_000, 20_000), 50, 5, rss_engine.HISTORY_TICKS
     nodes = max(sizes) // tick_cpu.CTS_PER_NODE
