@@ -530,3 +530,59 @@ async def test_narrow_terminal_hides_the_tree_until_t_opens_it() -> None:
         await pilot.pause()
         assert table.scope == "hn2" and table.has_focus
         assert tree.region.width == 0
+
+
+async def test_incremental_order_always_equals_a_fresh_sort() -> None:
+    """Random ticks, filters and sorts: the table's order is what sorting the shown rows from scratch gives."""
+    import random
+
+    from vztui.filters import compile_filter
+    from vztui.ui.state.columns import sort_order
+
+    rng = random.Random(11)
+    cluster = FakeCluster(standard_snapshots())
+    app = make_app(cluster)
+    filters = ["", "status:running", "node:hn1", "-web", "cpu>10"]
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        for step in range(60):
+            node = rng.choice(["hn1", "hn2"])
+            snap = cluster.snapshots()[node]
+            cpu = {ctid: round(rng.uniform(0, 50), 1) for ctid in snap.containers if rng.random() < 0.6}
+            cts = dict(snap.containers)
+            victim = rng.choice(list(cts))
+            if rng.random() < 0.2:
+                del cts[victim]
+            elif rng.random() < 0.3:
+                cts[victim] = replace(cts[victim], status=rng.choice([CtStatus.RUNNING, CtStatus.STOPPED]))
+            if rng.random() < 0.2:
+                new = rng.randint(100, 399)
+                cts[new] = container(new, name=rng.choice([None, "alpha", "zeta"]))
+            cluster.push(replace(snap, containers=MappingProxyType(cts), cpu_percent=MappingProxyType(cpu)))
+            if step % 3 == 0:
+                table.set_filter(compile_filter(rng.choice(filters)) or None)
+            if step % 11 == 0:
+                table.sort_by(
+                    rng.choice(["cpu", "name", "status", "ctid", "ram", "uptime"]), reverse=rng.random() < 0.5
+                )
+            await pilot.pause()
+            shown = [row for row in table._rows.values() if table._matches(row)]
+            expected = sort_order(shown, table.sort_column, reverse=table.sort_reverse, now=NOW)
+            assert list(table.order) == expected, f"step {step}: sort {table.sort_column} reverse {table.sort_reverse}"
+            assert table.cursor_key is None or table.cursor_key in expected
+
+
+async def test_a_row_that_changed_while_filtered_out_returns_in_its_new_place() -> None:
+    from vztui.filters import compile_filter
+
+    cluster = FakeCluster(standard_snapshots())
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        table.sort_by("cpu")
+        table.set_filter(compile_filter("node:hn1"))
+        cluster.push(replace(cluster.snapshots()["hn2"], cpu_percent=MappingProxyType({201: 5.0, 202: 1.0, 203: 99.0})))
+        await pilot.pause()
+        table.set_filter(None)
+        await pilot.pause()
+        assert list(table.order)[-3:] == ["hn2/203", "hn1/103", "hn2/204"]

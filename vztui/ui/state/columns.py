@@ -66,6 +66,13 @@ def format_uptime(seconds: float | None) -> str:
     return f"{days}d{hours:02d}h"
 
 
+def started_order(row: CtRow, _now: float) -> float | None:
+    """Sorts like the uptime (longest last) without depending on the clock, so sort keys never go stale."""
+    if row.started_at is None or not row.container.running:
+        return None
+    return -row.started_at
+
+
 def uptime_of(row: CtRow, now: float) -> float | None:
     if row.started_at is None or not row.container.running:
         return None
@@ -251,7 +258,7 @@ _COLUMNS: tuple[ColumnSpec, ...] = (
         7,
         frozenset({"uptime", "status"}),
         lambda row, now, _p: _right(format_uptime(uptime_of(row, now))),
-        uptime_of,
+        started_order,
         "right",
     ),
 )

@@ -260,10 +260,13 @@ class CtTable(ScrollView, can_focus=True):
                 self._leave_order(key)
                 self._members.discard(key)
                 self._shape_changed = True
+            # Sort keys are kept for shown rows only: a hidden row's would go stale while it is hidden.
+            self._sort_cache.pop(key, None)
             return
         spec = COLUMNS[self.sort_column]
         cached = self._sort_cache.get(key)
-        value = self._sort_key(row, spec) if everything or cached is None or spec.depends & fields else cached
+        fresh = everything or cached is None or spec.depends & fields
+        value = self._sort_key(row, spec) if fresh else cached
         if was_member and value == cached:
             self._refresh_key(key)
             return
@@ -416,6 +419,7 @@ class CtTable(ScrollView, can_focus=True):
     def _recompute_members(self) -> None:
         self._begin_batch()
         self._members = {key for key, row in self._rows.items() if self._matches(row)}
+        self._sort_cache.clear()
         self._order_dirty = True
         self._finish_batch()
 
