@@ -586,3 +586,21 @@ async def test_a_row_that_changed_while_filtered_out_returns_in_its_new_place() 
         table.set_filter(None)
         await pilot.pause()
         assert list(table.order)[-3:] == ["hn2/203", "hn1/103", "hn2/204"]
+
+
+async def test_help_lists_only_what_can_run_with_the_users_keys() -> None:
+    from vztui.ui.widgets.help import help_table
+
+    app = make_app(FakeCluster(standard_snapshots()), keymap={"failing": "F"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        main = main_of(app)
+        runner = main.runner
+        assert runner is not None
+        runner.available = lambda action_id: action_id != "calc"  # type: ignore[method-assign]
+        table = help_table(app.keymap, read_only=False, available=main.command_available)
+        keys = [str(cell) for cell in table.columns[0].cells]
+        titles = [str(cell) for cell in table.columns[1].cells]
+        assert keys[titles.index("Failing now")] == "F"
+        assert "Start" in titles and "Destroy" in titles
+        assert "Resource usage" not in titles

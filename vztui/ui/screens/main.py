@@ -509,7 +509,7 @@ class MainScreen(Screen[None]):
     def action_help(self) -> None:
         from vztui.ui.widgets.help import HelpScreen
 
-        self.app.push_screen(HelpScreen(self.keymap, read_only=self.read_only))
+        self.app.push_screen(HelpScreen(self.keymap, read_only=self.read_only, available=self.command_available))
 
     def action_quit(self) -> None:
         """Quit, after asking when operations are still queued or running (stopping the engine kills them)."""
