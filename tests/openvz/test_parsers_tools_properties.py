@@ -314,7 +314,7 @@ def test_vzquota_stat_round_trip_of_the_simulated_table(
     assert (usage.ctid, usage.ugid) == (7, None)
     assert (usage.blocks.usage, usage.blocks.softlimit, usage.blocks.hardlimit) == (blocks, blocks_soft, blocks_hard)
     assert (usage.inodes.usage, usage.inodes.softlimit, usage.inodes.hardlimit) == (inodes, inodes_soft, inodes_hard)
-    assert usage.blocks.over == (blocks > blocks_soft or blocks > blocks_hard)
+    assert usage.blocks.over == (0 < blocks_soft < blocks or 0 < blocks_hard < blocks)  # vzquota: 0 is no limit
 
 
 percent = st.floats(0, 99999, allow_nan=False).map(lambda value: round(value, 2))

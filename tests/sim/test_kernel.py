@@ -200,8 +200,8 @@ def test_node_wide_files_exist(demo_cluster: SimCluster) -> None:
 
 def test_vzquota_lists_running_simfs_cts(demo_cluster: SimCluster) -> None:
     text = _proc(demo_cluster.nodes["hn1"], "vz/vzquota")
-    assert "       109: /vz/private/109\n" in text
-    assert re.search(r"\n 1k-blocks +\d+ +\d+ +\d+ +0 +0\n +inodes +\d+", text)
+    assert "\n109: /vz/private/109\n" in text
+    assert re.search(r"\n  1k-blocks +\d+ +\d+ +\d+ +\d+ +0\n     inodes +\d+", text)
 
 
 def test_refresh_is_skipped_while_fresh(fresh_cluster: SimCluster) -> None:

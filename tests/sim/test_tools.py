@@ -124,7 +124,7 @@ def test_vzquota_off_on_cycle(fresh_cluster: SimCluster) -> None:
     root = fresh_cluster.nodes["hn1"]
     assert run_in_process(root, "vzquota", "stat", "109").code == 0
     assert run_in_process(root, "vzquota", "off", "109").code == 0
-    assert "       109:" not in (root / "proc/vz/vzquota").read_text()
+    assert "\n109: " not in (root / "proc/vz/vzquota").read_text()
     again = run_in_process(root, "vzquota", "off", "109")
     assert (again.code, again.stderr) == (6, "vzquota : (error) Quota is not running for id 109\n")
     assert run_in_process(root, "vzquota", "stat", "109").code == 6

@@ -481,6 +481,14 @@ class SimNode:
         self._figures = None
         refresh(self, force=force)
 
+    def read_proc(self, name: str) -> str:
+        """A kernel file as a tool reads it (``sys/kernel/threads-max`` → ROOT/proc/sys/kernel/threads-max).
+
+        Raises OSError like open(2) does, so a tool can print vzctl's ``Unable to open ...: <strerror>``.
+        """
+        with open(self.root / "proc" / name, encoding="ascii", errors="replace") as handle:
+            return handle.read()
+
     def kernel_figures(self) -> Any:
         """The kernel model's ``NodeFigures`` now: the ones /proc was just rendered from when it is fresh, else
         computed (once per instance; ``refresh_proc`` renews it)."""

@@ -115,14 +115,29 @@ class CtFigures:
     cpus: int
 
 
+QUOTA_EXPTIME = 259_200
+"""vzctl's grace period (include/quota.h) when the config has no QUOTATIME: ``vzquota on -e/-n`` get it."""
+
+
 @dataclass(frozen=True, slots=True)
 class DiskFigures:
+    """First-level quota of one CT in 1 KiB blocks and inodes, with the kernel's grace bookkeeping.
+
+    ``*_time`` is the kernel's ``btime``/``itime``: the epoch second the grace period ends, set when usage first
+    went over the soft limit (0 while under it); ``*_expire`` is the grace period itself (``bexpire``/``iexpire``,
+    the CT's QUOTATIME). Both are what /proc/vz/vzquota prints in its ``time``/``expire`` columns.
+    """
+
     blocks_used: int
     blocks_soft: int
     blocks_hard: int
     inodes_used: int
     inodes_soft: int
     inodes_hard: int
+    blocks_time: int = 0
+    blocks_expire: int = 0
+    inodes_time: int = 0
+    inodes_expire: int = 0
 
 
 @dataclass(slots=True)
@@ -258,19 +273,42 @@ def disk_figures(node: SimNode, ctid: int, conf: dict[str, str], t: float) -> Di
         created = os.stat(node.host(node.ve_private(ctid, conf))).st_mtime
     except OSError:
         created = t
-    bound = soft_b if 0 < soft_b < LONG_MAX else 20 * 1024 * 1024
-    # Usage creeps from the template's size towards a per-CT plateau (a few CTs run nearly full), so it visibly
-    # grows minute by minute without every old CT ending up at its limit.
+    expire = _quotatime(conf.get("QUOTATIME"))
+    # Usage creeps from the template's size towards a per-CT plateau, so it visibly grows minute by minute without
+    # every old CT ending up at its limit. A few CTs run nearly full: on simfs (hard limit above the soft one) their
+    # plateau lies past the soft limit, so they cross it one day and the kernel's grace period runs (see below).
     start = rng.uniform(0.05, 0.3)
-    plateau = rng.uniform(0.96, 0.985) if rng.random() < 0.1 else rng.uniform(start + 0.05, 0.85)
+    full = rng.random() < 0.1
+    plateau = rng.uniform(0.96, 0.985) if full else rng.uniform(start + 0.05, 0.85)
     tau = rng.uniform(60, 400) * 86400.0
-    age = max(0.0, t - created)
-    used = int(bound * (plateau - (plateau - start) * math.exp(-age / tau)))
     per_inode = rng.uniform(9.0, 18.0)
+    overshoot = rng.randint(4, 256)
+    overrun = full and 0 < soft_b < hard_b < LONG_MAX
+    bound = (hard_b if overrun else soft_b) if 0 < soft_b < LONG_MAX else 20 * 1024 * 1024
+
+    def usage(age: float) -> int:
+        return int(bound * (plateau - (plateau - start) * math.exp(-max(0.0, age) / tau)))
+
+    used = usage(t - created)
+    btime = 0
+    if overrun and used > soft_b:
+        # vzquota_check_space() (fs/quota/vzdquota/vzdq_ops.c): the first write past the soft limit sets
+        # btime = now + bexpire; once now >= btime every further write past the soft limit is refused, so usage
+        # stays where it was then (the crossing write itself got through: a few KiB past the soft limit).
+        crossing = created + max(0.0, tau * math.log((plateau - start) / (plateau - soft_b / bound)))
+        btime = int(crossing) + expire
+        if t >= btime:
+            used = max(usage(btime - created), soft_b + overshoot)
+        used = min(used, hard_b)
     inodes = int(used / per_inode)
     if 0 < soft_i < LONG_MAX:
         inodes = min(inodes, int(soft_i * 0.93))
-    return DiskFigures(used, soft_b, hard_b, inodes, soft_i, hard_i)
+    return DiskFigures(used, soft_b, hard_b, inodes, soft_i, hard_i, btime, expire, 0, expire)
+
+
+def _quotatime(raw: str | None) -> int:
+    """QUOTATIME as vzctl passes it to ``vzquota on -e``: an unsigned number of seconds, else vzctl's default."""
+    return int(raw) if raw and raw.isascii() and raw.isdigit() else QUOTA_EXPTIME
 
 
 class KernelModel:

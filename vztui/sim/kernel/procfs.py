@@ -167,17 +167,34 @@ def fairsched(fig: NodeFigures) -> str:
     return "\n".join(lines) + "\n"
 
 
+QHASH_BITS = 6
+"""vzdquot.c's master hash: 64 chains, ``((qid >> 6) ^ qid) & 63``; /proc/vz/vzquota walks them in order."""
+
+
 def vzquota(disks: dict[int, tuple[str, DiskFigures]]) -> str:
-    lines = [f"qid: {'path':<27} {'usage':>14} {'softlimit':>14} {'hardlimit':>14} {'time':>10} {'expire':>10}"]
-    for ctid in sorted(disks):
-        path, disk = disks[ctid]
-        lines.append(f"{ctid:>10}: {path}")
-        lines.append(
-            f"{'1k-blocks':>10} {disk.blocks_used:>14} {disk.blocks_soft:>14} {disk.blocks_hard:>14} {0:>10} {0:>10}"
-        )
-        lines.append(
-            f"{'inodes':>10} {disk.inodes_used:>14} {disk.inodes_soft:>14} {disk.inodes_hard:>14} {0:>10} {0:>10}"
-        )
+    """``/proc/vz/vzquota`` as vzquota_read_proc() in the openvz6 kernel (fs/quota/vzdquota/vzdq_mgmt.c) prints it.
+
+    ``disks`` is in the order quota was switched on: each chain lists its newest master first (list_add).
+    Header ``%-11s%15s%15s%15s%11s%11s``, the id line ``%u: %s`` (the quota root), then rows
+    ``%11s%15Lu%15Lu%15Lu%11u%11u`` with the kernel's btime/bexpire (itime/iexpire) as time and expire.
+    """
+    lines = [f"{'qid: path':<11}{'usage':>15}{'softlimit':>15}{'hardlimit':>15}{'time':>11}{'expire':>11}"]
+    chains: dict[int, list[int]] = {}
+    for ctid in disks:
+        chains.setdefault(((ctid >> QHASH_BITS) ^ ctid) & ((1 << QHASH_BITS) - 1), []).insert(0, ctid)
+    for chain in sorted(chains):
+        for ctid in chains[chain]:
+            path, disk = disks[ctid]
+            lines.append(f"{ctid}: {path}")
+            lines.append(
+                f"{'1k-blocks':>11}{disk.blocks_used:>15}{disk.blocks_soft:>15}{disk.blocks_hard:>15}"
+                f"{disk.blocks_time & 0xFFFFFFFF:>11}{disk.blocks_expire & 0xFFFFFFFF:>11}"
+            )
+            lines.append(
+                f"{'inodes':>11}{disk.inodes_used & 0xFFFFFFFF:>15}{disk.inodes_soft & 0xFFFFFFFF:>15}"
+                f"{disk.inodes_hard & 0xFFFFFFFF:>15}{disk.inodes_time & 0xFFFFFFFF:>11}"
+                f"{disk.inodes_expire & 0xFFFFFFFF:>11}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -277,6 +294,16 @@ def cpuinfo(fig: NodeFigures) -> str:
             f"address sizes\t: 46 bits physical, 48 bits virtual\npower management:\n"
         )
     return "\n".join(blocks) + "\n"
+
+
+THREAD_SIZE_PAGES = 4
+"""x86_64 RHEL6/042stab kernels use THREAD_ORDER 2 (16 KiB kernel stacks, arch/x86/include/asm/page_64_types.h)."""
+
+
+def threads_max(fig: NodeFigures) -> str:
+    """``/proc/sys/kernel/threads-max``: fork_init(totalram_pages) in the openvz6 kernel's kernel/fork.c sets
+    ``max_threads = mempages / (8 * THREAD_SIZE / PAGE_SIZE)``, at least 20 (vzsplit and vzcalc read it)."""
+    return f"{max(20, fig.host.ram_bytes // PAGE_SIZE // (8 * THREAD_SIZE_PAGES))}\n"
 
 
 def version(fig: NodeFigures) -> str:

@@ -73,9 +73,12 @@ def compute(node: SimNode, now: float | None = None) -> tuple[NodeFigures, NodeS
 def quota_disks(
     node: SimNode, state: NodeState, configs: dict[int, dict[str, str]], t: float
 ) -> dict[int, tuple[str, DiskFigures]]:
-    """simfs CTs whose quota is running (see ``SimNode.quota_active``): what /proc/vz/vzquota lists."""
+    """simfs CTs whose quota is running (see ``SimNode.quota_active``): what /proc/vz/vzquota lists, in the order
+    their quota was switched on (at mount or start: started_at, a mounted-only CT first)."""
     disks: dict[int, tuple[str, DiskFigures]] = {}
-    for ctid, conf in configs.items():
+    since = {ctid: runtime.started_at or 0.0 for ctid, runtime in state.cts.items()}
+    for ctid in sorted(configs, key=lambda ctid: (since.get(ctid, 0.0), ctid)):
+        conf = configs[ctid]
         runtime = state.cts.get(ctid)
         if ctid and runtime is not None and node.quota_active(ctid, conf, runtime):
             disks[ctid] = (node.ve_private(ctid, conf), disk_figures(node, ctid, conf, t))
@@ -135,6 +138,7 @@ def write_all(
         "stat": procfs.stat(fig),
         "cpuinfo": procfs.cpuinfo(fig),
         "version": procfs.version(fig),
+        "sys/kernel/threads-max": procfs.threads_max(fig),
     }
     if fig.host.vswap:
         files["vz/vswap"] = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TextIO
 
 from vztui.openvz.units import PAGE_SIZE
@@ -19,8 +20,7 @@ REQUIRED = (
     ("dgramrcvbuf", "DGRAMRCVBUF"),
     ("privvmpages", "PRIVVMPAGES"),
 )
-THREADS_MAX = 32000
-"""``/proc/sys/kernel/threads-max`` of the simulated host."""
+PROCTHR = "/proc/sys/kernel/threads-max"
 
 
 def main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
@@ -53,6 +53,9 @@ def main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
         for key in missing:
             stderr.write(f"Error: parameter {key} not found\n")
         return 1
+    threads_max = _thrmax(node, stderr)
+    if threads_max is None:
+        return 1
     bounds = config_bounds(conf)
     host = node.hostspec
     mem = NodeMemory(float(host.ram_bytes), float(host.swap_bytes or 1))
@@ -67,14 +70,14 @@ def main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
             "tr": (rows["physpages"][0] * PAGE_SIZE + kmem) / mem.ram,
             "ms": (rows["oomguarpages"][0] * PAGE_SIZE + kmem) / mem.ram_swap,
             "al": (rows["privvmpages"][0] * PAGE_SIZE + kmem) / mem.ram_swap,
-            "np": rows["numproc"][0] / THREADS_MAX,
+            "np": rows["numproc"][0] / threads_max,
         }
     kmem_max = float(sum(bounds[name][1] for name in KMEM_NET))
     lm_max = kmem_max / mem.lowmem
     ms_prm = (bounds["oomguarpages"][0] * PAGE_SIZE + kmem_max) / mem.ram_swap
     al_prm = (bounds["vmguarpages"][0] * PAGE_SIZE + kmem_max) / mem.ram_swap
     al_max = (bounds["privvmpages"][1] * PAGE_SIZE + kmem_max) / mem.ram_swap
-    np_max = bounds["numproc"][0] / THREADS_MAX
+    np_max = bounds["numproc"][0] / threads_max
     current = max(cur.values())
     promised = max(lm_max, ms_prm, al_prm)
     maximum = max(lm_max, al_max, np_max)
@@ -92,3 +95,14 @@ def main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
         stdout.write("-" * 44 + "\n")
     stdout.write(f"Memory     {now(current):>10} {promised * 100:10.2f} {maximum * 100:10.2f}\n")
     return 0
+
+
+def _thrmax(node: SimNode, stderr: TextIO) -> int | None:
+    """vzctl's get_thrmax() (src/lib/util.c): ``sscanf("%du")`` of the first line; None (exit 1) when unreadable."""
+    try:
+        text = node.read_proc(PROCTHR.removeprefix("/proc/"))
+    except OSError as error:
+        stderr.write(f"Unable to open {PROCTHR}: {error.strerror}\n")
+        return None
+    digits = re.match(r"\s*[+-]?\d+", text.split("\n", 1)[0])
+    return int(digits.group()) if digits else None

@@ -9,6 +9,7 @@ config's DISKSPACE/DISKINODES, as vzctl sets them.
 
 from __future__ import annotations
 
+import time
 from typing import TextIO
 
 from vztui.sim.kernel.model import DiskFigures, disk_figures
@@ -148,12 +149,12 @@ def _stat_show(
         return EC_NOTRUN
     if not node.exists(node.quota_file(ctid)):
         return _missing_file(ctid, stderr)
-    disk = disk_figures(node, ctid, conf or {}, node.now())
+    now = node.now()
+    disk = disk_figures(node, ctid, conf or {}, now)
     if batch:
-        stdout.write(f"{disk.blocks_used:14d}{disk.blocks_soft:14d}{disk.blocks_hard:14d}{0:14d}{0:14d}\n")
-        stdout.write(f"{disk.inodes_used:14d}{disk.inodes_soft:14d}{disk.inodes_hard:14d}{0:14d}{0:14d}\n")
+        stdout.write(render_batch(disk))
         return 0
-    stdout.write(render(disk))
+    stdout.write(render(disk, now))
     if extended:
         stdout.write(_extended(conf or {}, active))
     return 0
@@ -212,18 +213,47 @@ def _drop(node: SimNode, ctid: int, force: bool, stderr: TextIO) -> int:
     return 0
 
 
-def render(disk: DiskFigures) -> str:
+def render(disk: DiskFigures, now: float | None = None) -> str:
+    """print_status() of vzquota's src/stat.c: the table, with a grace column once usage is over the soft limit."""
+    clock = int(time.time() if now is None else now)
     header = f"{'resource':>11} {'usage':>14}  {'softlimit':>14} {'hardlimit':>14} {'grace':>8}\n"
     return (
         header
-        + _row("1k-blocks", disk.blocks_used, disk.blocks_soft, disk.blocks_hard)
-        + _row("inodes", disk.inodes_used, disk.inodes_soft, disk.inodes_hard)
+        + _row(
+            "1k-blocks", disk.blocks_used, disk.blocks_soft, disk.blocks_hard, grace_ends=disk.blocks_time, now=clock
+        )
+        + _row("inodes", disk.inodes_used, disk.inodes_soft, disk.inodes_hard, grace_ends=disk.inodes_time, now=clock)
     )
 
 
-def _row(name: str, usage: int, soft: int, hard: int) -> str:
-    over = "*" if usage > soft or usage > hard else " "
-    return f"{name:>11} {usage:14d}{over} {soft:14d} {hard:14d} {'':>8}\n"
+def render_batch(disk: DiskFigures) -> str:
+    """``vzquota -b``: per resource ``usage soft hard grace expire``, five ``%14`` numbers separated by blanks."""
+    btime = disk.blocks_time if disk.blocks_used > disk.blocks_soft else 0
+    itime = disk.inodes_time if disk.inodes_used > disk.inodes_soft else 0
+    return (
+        f"{disk.blocks_used:14d} {disk.blocks_soft:14d} {disk.blocks_hard:14d} {btime:14d} {disk.blocks_expire:14d}\n"
+        f"{disk.inodes_used:14d} {disk.inodes_soft:14d} {disk.inodes_hard:14d} {itime:14d} {disk.inodes_expire:14d}\n"
+    )
+
+
+def _row(name: str, usage: int, soft: int, hard: int, *, grace_ends: int, now: int) -> str:
+    # b_overlim(): a limit of 0 is no limit; print_status() forgets btime while usage is not over the soft limit.
+    over = "*" if (soft and usage > soft) or (hard and usage > hard) else " "
+    grace = grace_left(grace_ends if usage > soft else 0, now)
+    return f"{name:>11} {usage:14d}{over} {soft:14d} {hard:14d} {grace:>8}\n"
+
+
+def grace_left(ends: int, now: int) -> str:
+    """difftime2str() of vzquota's src/common.c: empty without a grace period, ``none`` once it has run out, else
+    the time left rounded to minutes as ``Ndays`` (a day or more) or ``HH:MM`` (time2str with TF_ROUND)."""
+    if not ends:
+        return ""
+    if ends <= now:
+        return "none"
+    minutes = (ends - now + 30) // 60
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    return f"{days}days" if days else f"{hours:02d}:{minutes:02d}"
 
 
 def _extended(conf: dict[str, str], active: bool) -> str:
