@@ -121,7 +121,8 @@ class VztuiApp(App[object]):
             self.notify(problem, severity="warning", markup=False, timeout=10)
         self._watch_hangup()
         if self._start_cluster:
-            self.run_worker(self._start(), name="cluster-start", exit_on_error=False)
+            # After the first frame: starting spawns the first polls, which would otherwise delay it.
+            self.call_after_refresh(self.run_worker, self._start(), name="cluster-start", exit_on_error=False)
 
     async def _start(self) -> None:
         try:
