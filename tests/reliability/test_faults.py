@@ -15,6 +15,7 @@ import pytest
 from tests.reliability.conftest import local_spec, node_state, trust_in_home, vzlist_truth
 from tests.sshd import BASE_PATH, SshdFactory, SshdNode
 from vztui.backend.cluster import Cluster
+from vztui.backend.nodespec import TransportKind
 from vztui.backend.operation import Operation, OpRequest, OpState
 from vztui.backend.snapshot import NodeHealth
 
@@ -45,16 +46,26 @@ async def until(predicate: Callable[[], bool], within: float, what: str) -> floa
     return time.monotonic() - start
 
 
+@pytest.fixture(params=[TransportKind.PARAMIKO, pytest.param(TransportKind.OPENSSH, marks=pytest.mark.slow)])
+def transport(request: pytest.FixtureRequest) -> TransportKind:
+    kind: TransportKind = request.param
+    return kind
+
+
 @pytest.fixture
-async def rig(sshd_factory: SshdFactory, sim: dict[str, Path], home: Path, tmp_path: Path) -> AsyncIterator[Rig]:
-    """hn1 (slow vzctl) and hn2 behind real sshds, polled every 0.3 s over paramiko with short timeouts."""
+async def rig(
+    sshd_factory: SshdFactory, sim: dict[str, Path], home: Path, tmp_path: Path, transport: TransportKind
+) -> AsyncIterator[Rig]:
+    """hn1 (slow vzctl) and hn2 behind real sshds, polled every 0.3 s with short timeouts."""
     nodes: dict[str, SshdNode] = {}
     for name, root in sim.items():
         speed = SLOW if name == "hn1" else "0"
         env = f"PATH={root / 'bin'}:{BASE_PATH} HOME={home} VZTUI_SIM_SPEED={speed}"
         nodes[name] = sshd_factory(name, root=root, options={"SetEnv": env})
     trust_in_home(home, *nodes.values())
-    specs = [node.spec(refresh=0.3, connect_timeout=2.0, command_timeout=3.0) for node in nodes.values()]
+    specs = [
+        node.spec(transport=transport, refresh=0.3, connect_timeout=2.0, command_timeout=3.0) for node in nodes.values()
+    ]
     cluster = Cluster(specs, journal_dir=str(tmp_path / "journal"))
     await cluster.start()
     try:
@@ -78,6 +89,7 @@ async def _running_with_output(rig: Rig, op: Operation) -> None:
     await until(lambda: op.state is OpState.RUNNING and op.output_lines > 0, 15, "the operation to be under way")
 
 
+@pytest.mark.parametrize("transport", [TransportKind.PARAMIKO, TransportKind.OPENSSH], indirect=True)
 async def test_sshd_killed_mid_operation_interrupts_it_and_the_node_comes_back(rig: Rig) -> None:
     op = await rig.cluster.submit(
         OpRequest(node="hn1", argv=("vzctl", "restart", "101"), kind="restart", ctids=(101,), timeout=60)
