@@ -191,7 +191,8 @@ class OpenSshTransport(Transport):
         if _AUTH_FAILED.search(stderr):
             return AuthenticationError(self.node, f"the node refused every key: {_last_line(stderr)}")
         if _SSH_FAILURE.search(stderr) or not stderr.strip():
-            return TransportError(self.node, _last_line(stderr) or "ssh failed without a message")
+            silent = "the connection to the node failed or was lost (ssh exit 255, no message)"
+            return TransportError(self.node, _last_line(stderr) or silent)
         return None
 
     async def _host_key_error(self, stderr: str) -> HostKeyError:
