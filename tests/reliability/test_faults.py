@@ -142,16 +142,18 @@ async def test_sshd_frozen_mid_poll_marks_the_node_stale_while_the_other_refresh
     assert rig.cluster.snapshots()["hn1"].taken_at > frozen_at
 
 
+@pytest.mark.parametrize("kind", [TransportKind.PARAMIKO, TransportKind.OPENSSH])
 async def test_a_node_refusing_the_login_fails_operations_with_the_reason_and_runs_nothing(
-    sshd_factory: SshdFactory, sim: dict[str, Path], home: Path, tmp_path: Path
+    sshd_factory: SshdFactory, sim: dict[str, Path], home: Path, tmp_path: Path, kind: TransportKind
 ) -> None:
     locked = sshd_factory("hn1", root=sim["hn1"], options={"AuthorizedKeysFile": str(tmp_path / "nobody")})
     trust_in_home(home, locked)
     before = node_state(sim["hn1"])
-    cluster = Cluster([locked.spec(refresh=0.3, connect_timeout=2.0)], journal_dir=str(tmp_path / "journal"))
+    spec = locked.spec(transport=kind, refresh=0.3, connect_timeout=2.0)
+    cluster = Cluster([spec], journal_dir=str(tmp_path / "journal"))
     await cluster.start()
     try:
-        await until(lambda: cluster.snapshots()["hn1"].error != "", 10, "the poll to report the refusal")
+        await until(lambda: "refused" in cluster.snapshots()["hn1"].error, 10, "the poll to report the refusal")
         op = await cluster.submit(OpRequest(node="hn1", argv=("vzctl", "stop", "101"), kind="stop", ctids=(101,)))
         await until(lambda: op.state.finished, 10, "the operation to fail")
     finally:
@@ -191,13 +193,15 @@ async def test_nodes_answering_garbage_are_reported_and_the_others_keep_working(
     try:
         snapshots = cluster.snapshots
         await until(lambda: snapshots()["hn2"].health is NodeHealth.UP, 10, "hn2 up")
-        await until(lambda: all(snapshots()[kind].error for kind in GARBAGE), 15, "every garbage node reported")
+        polled = lambda kind: snapshots()[kind].error not in ("", "not polled yet")  # noqa: E731
+        await until(lambda: all(polled(kind) for kind in GARBAGE), 15, "every garbage node reported")
         first = snapshots()["hn2"].taken_at
         await until(lambda: snapshots()["hn2"].taken_at > first, 5, "hn2 to keep refreshing")
         for kind in GARBAGE:
             broken_node = snapshots()[kind]
             assert broken_node.health is not NodeHealth.UP, kind
             assert not broken_node.containers, f"{kind}: nothing is made up from garbage"
+            assert broken_node.error.startswith("vzlist: "), f"{kind}: {broken_node.error}"
             assert len(broken_node.error) < 2000, f"{kind}: the reason is a message, not the garbage itself"
             assert "\x1b" not in broken_node.error and "\x07" not in broken_node.error, kind
         op = await cluster.submit(OpRequest(node="hn2", argv=("vzctl", "stop", "107"), kind="stop", ctids=(107,)))
