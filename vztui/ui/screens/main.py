@@ -29,16 +29,16 @@ from vztui.ui.state.columns import DEFAULT_COLUMNS
 from vztui.ui.state.failing import FailcntLog
 from vztui.ui.state.palette import Palette
 from vztui.ui.state.rows import row_key, split_key
-from vztui.ui.widgets.beancounters import BeancounterPanel
 from vztui.ui.widgets.ct_table import CtTable
 from vztui.ui.widgets.filter_bar import FilterBar
 from vztui.ui.widgets.header import HeaderBar, HeaderState
 from vztui.ui.widgets.node_tree import NodeTally, NodeTree, summarise
-from vztui.ui.widgets.ops_pane import OpsPane
 from vztui.ui.widgets.status_bar import StatusBar, StatusState
 
 if TYPE_CHECKING:
     from vztui.ui.operations import ActionRunner
+    from vztui.ui.widgets.beancounters import BeancounterPanel
+    from vztui.ui.widgets.ops_pane import OpsPane
 
 FAILING_RECOUNT = 5.0
 """Seconds between recounts of the header's failing-now figure as old rises leave the window."""
@@ -73,6 +73,8 @@ class MainScreen(Screen[None]):
         self._refresh_every = refresh_every
         self.runner: ActionRunner | None = None
         self._table: CtTable | None = None
+        self._panel: BeancounterPanel | None = None
+        self._ops: OpsPane | None = None
         self._failcnt_log = FailcntLog()
         self._near: dict[str, tuple[NearLimit, ...]] = {}
         self._near_keys: dict[str, set[str]] = {}
@@ -102,22 +104,15 @@ class MainScreen(Screen[None]):
             with Vertical(id="centre"):
                 yield FilterBar(id="filter")
                 yield CtTable(columns=self._columns, clock=self.clock, id="cts")
-                yield BeancounterPanel(id="beancounters")
-        yield OpsPane(self.cluster, clock=self.clock, id="ops")
         yield StatusBar([BY_ID[hint] for hint in HINTS], self.keymap, id="status")
 
     def on_mount(self) -> None:
-        from vztui.ui.operations import ActionRunner
-
         self.query_one(FilterBar).display = False
         self._table = self.query_one(CtTable)
         self._tree = self.query_one(NodeTree)
         self._header = self.query_one(HeaderBar)
         self.set_interval(FAILING_RECOUNT, self._age_failing)
-        for widget in self.walk_children(Widget, with_self=True):
-            # Host text may look like a URL or an OSC 8 link; nothing here is ever a clickable link.
-            widget.auto_links = False
-        self.runner = ActionRunner(self.app, self.cluster)
+        self._no_links()
         self.apply_palette(_palette_of(self))
         table = self.table
         table.load(self.cluster.snapshots().values())
@@ -132,6 +127,29 @@ class MainScreen(Screen[None]):
         self._failing = None
         self._update_header()
         table.focus()
+        self.call_after_refresh(self._mount_panels)
+
+    async def _mount_panels(self) -> None:
+        """The beancounter panel, the log pane and the action runner arrive right after the first frame: the
+        header, tree and table are what the admin needs first, and the rest costs a tenth of a second."""
+        from vztui.ui.operations import ActionRunner
+        from vztui.ui.widgets.beancounters import BeancounterPanel
+        from vztui.ui.widgets.ops_pane import OpsPane
+
+        self.runner = ActionRunner(self.app, self.cluster)
+        self._panel = BeancounterPanel(id="beancounters")
+        self._ops = OpsPane(self.cluster, clock=self.clock, id="ops")
+        await self.query_one("#centre").mount(self._panel)
+        await self.mount(self._ops, before=self.query_one(StatusBar))
+        self._no_links()
+        self.refresh_bindings()
+        if self.table.cursor_key is not None and self._panel_timer is None:
+            self._panel_follows_cursor()
+
+    def _no_links(self) -> None:
+        for widget in self.walk_children(Widget, with_self=True):
+            # Host text may look like a URL or an OSC 8 link; nothing here is ever a clickable link.
+            widget.auto_links = False
 
     def on_resize(self, event: events.Resize) -> None:
         """Narrow or short terminals (80×24 over SSH) give the table the space the tree and panels would take."""
@@ -147,12 +165,13 @@ class MainScreen(Screen[None]):
         return self._table if self._table is not None else self.query_one(CtTable)
 
     @property
-    def panel(self) -> BeancounterPanel:
-        return self.query_one(BeancounterPanel)
+    def panel(self) -> BeancounterPanel | None:
+        """None for the moment between the first frame and the panels' mount."""
+        return self._panel
 
     @property
-    def ops(self) -> OpsPane:
-        return self.query_one(OpsPane)
+    def ops(self) -> OpsPane | None:
+        return self._ops
 
     def apply_palette(self, palette: Palette) -> None:
         self.table.set_palette(palette)
@@ -188,10 +207,13 @@ class MainScreen(Screen[None]):
             self._show_panel(delta.snapshot, target[1])
 
     def operation_changed(self, op: Operation) -> None:
-        self.ops.operation_changed(op)
+        """Forwarded to the log pane (before it is mounted it reads ``cluster.operations()`` when it mounts)."""
+        if self._ops is not None and self._ops.is_mounted:
+            self._ops.operation_changed(op)
 
     def output_arrived(self, op_id: str, lines: list[OutputLine] | tuple[OutputLine, ...]) -> None:
-        self.ops.output_arrived(op_id, lines)
+        if self._ops is not None and self._ops.is_mounted:
+            self._ops.output_arrived(op_id, lines)
 
     # -- header, status, panel ---------------------------------------------------------------------------------
 
@@ -261,16 +283,19 @@ class MainScreen(Screen[None]):
         return delta.snapshot.quota.get(ctid) != self._panel_quota
 
     def _show_panel(self, snapshot: NodeSnapshot | None, ctid: int | None) -> None:
+        panel = self._panel
+        if panel is None or not panel.is_mounted:
+            return
         if snapshot is None or ctid is None:
             self._panel_target = None
-            self.panel.show(None, None, (), lambda _resource: ())
+            panel.show(None, None, (), lambda _resource: ())
             return
         node = snapshot.node
         self._panel_target = (node, ctid)
         self._panel_quota = snapshot.quota.get(ctid)
         increases = tuple(rise for rise in self._last_increases.get(node, ()) if rise.ctid == ctid)
         cluster = self.cluster
-        self.panel.show(snapshot, ctid, increases, lambda resource: cluster.history(node, ctid, resource))
+        panel.show(snapshot, ctid, increases, lambda resource: cluster.history(node, ctid, resource))
 
     @on(CtTable.ViewChanged)
     def _view_changed(self, event: CtTable.ViewChanged) -> None:
@@ -451,6 +476,8 @@ class MainScreen(Screen[None]):
 
     def action_focus_log(self) -> None:
         ops = self.ops
+        if ops is None:
+            return
         if ops.has_focus_within:
             self.table.focus()
         else:
@@ -460,7 +487,8 @@ class MainScreen(Screen[None]):
 
     def action_toggle_beancounters(self) -> None:
         panel = self.panel
-        panel.display = not panel.display
+        if panel is not None:
+            panel.display = not panel.display
 
     def action_refresh(self) -> None:
         if self._refreshing:
