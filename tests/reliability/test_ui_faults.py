@@ -4,6 +4,7 @@ while a node's sshd is frozen (SIGSTOP) mid-poll, and a read-only session offers
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 
@@ -117,3 +118,42 @@ async def test_a_read_only_session_offers_and_runs_no_mutating_action(sim: dict[
         await pilot.pause(0.2)
         assert cluster.operations() == [], "nothing was queued"
     assert {name: node_state(root) for name, root in sim.items()} == before
+
+
+ESCAPES = "\x1b]52;c;cm0gLXJmIH4K\x07\x1b]0;owned\x07\x1b[2J\x9b31m\u202e"
+MARKUP = "[bold red]boom[/][link=http://evil.example]x[/link]"
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e]")
+
+
+def _hostile(root: Path) -> None:
+    """CT 101's hostname, name and description, and the node's own hostname, carry escapes and markup."""
+    conf = root / "etc/vz/conf/101.conf"
+    text = re.sub(r"^(HOSTNAME|DESCRIPTION|NAME)=.*$\n?", "", conf.read_text(), flags=re.M)
+    conf.write_text(text + f'HOSTNAME="web{ESCAPES}{MARKUP}"\nDESCRIPTION="{MARKUP}{ESCAPES}"\n')
+    (root / "etc/hostname").write_text(f"hn1{MARKUP}{ESCAPES}\n")
+
+
+async def test_host_text_with_escapes_and_markup_is_shown_literally_and_never_reaches_the_terminal(
+    sim: dict[str, Path], tmp_path: Path
+) -> None:
+    _hostile(sim["hn1"])
+    specs = [local_spec(name, root, refresh=3600.0) for name, root in sim.items()]
+    app = _app(Cluster(specs, journal_dir=str(tmp_path / "journal")))
+    async with app.run_test(size=(160, 40)) as pilot:
+        main = _main(app)
+        table = main.table
+        await _until(pilot, lambda: table.total == 12, 20, "the CTs on screen")
+        shown = table.cell_text("hn1/101", "hostname")
+        assert "[bold red]boom[/]" in shown, f"markup was interpreted: {shown!r}"
+        assert not CONTROL.search(shown), f"control characters reach the terminal: {shown!r}"
+        assert table.move_cursor_to("hn1/101")
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        detail = app.screen
+        assert detail is not main, "the detail screen opened"
+        screen_text = app.export_screenshot()
+        assert "boom" in screen_text
+        assert "\x1b" not in screen_text and "\x07" not in screen_text and "\x9b" not in screen_text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is main and app.is_running, "the app survived hostile host text"
