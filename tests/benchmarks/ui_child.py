@@ -112,6 +112,7 @@ async def drive(mode: str, nodes: int, per_node: int, log: Log, replay: Path | N
         await app.run_async()
     finally:
         task.cancel()
+        log.event(frames_total=CountingDriver.frames)
 
 
 def watch_cursor(app: Any, log: Log) -> None:
@@ -172,6 +173,7 @@ async def drive_replay(directory: Path, log: Log) -> None:
         await app.run_async()
     finally:
         task.cancel()
+        log.event(frames_total=CountingDriver.frames)
 
 
 def _on_screen(engine: FakeEngine, table: Any) -> dict[str, list[int]]:

@@ -99,6 +99,8 @@ class PtyProgram:
         if self.process.poll() is None:
             self.process.kill()
         code = self.process.wait()
+        while self._drain():  # what the program wrote just before it exited
+            pass
         os.close(self.master)
         return code
 

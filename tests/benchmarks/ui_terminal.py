@@ -264,6 +264,9 @@ def key_latency(
     rss = next((entry["rss_mb"] for entry in log if "ready" in entry), None)
     last = max((entry["rss_mb"] for entry in log if "rss_mb" in entry), default=None)
     full = next((entry["full_table_s"] for entry in log if "full_table_s" in entry), None)
+    written = next((entry["frames_total"] for entry in log if "frames_total" in entry), None)
+    if written is not None and written != len(ends):
+        raise RuntimeError(f"frame count mismatch: the child wrote {written} frames, the terminal read {len(ends)}")
     return Keys(latencies, ticks, rss, len(sent), last, full)
 
 
