@@ -158,3 +158,80 @@ async def _restart_vztui(specs: object, journal_dir: Path, in_flight: set[str]) 
     finally:
         await cluster.stop()
     return Journal(journal_dir).entries()
+
+
+SELF_KILL = """
+import asyncio, os, signal, sys
+from pathlib import Path
+from vztui.backend.cluster import Cluster
+from vztui.backend.operation import OpRequest, OpState
+from tests.reliability.conftest import local_spec
+
+async def main():
+    cluster = Cluster([local_spec("hn1", Path(sys.argv[1]))], journal_dir=sys.argv[2])
+    cluster.set_paused(True)
+    await cluster.start()
+    op = await cluster.submit(OpRequest(node="hn1", argv=("vzctl", "restart", "101"), kind="restart", ctids=(101,)))
+    while not (op.state is OpState.RUNNING and op.output_lines):
+        await asyncio.sleep(0.01)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(main())
+"""
+
+
+def test_an_interrupted_operation_is_reconciled_on_the_first_restart_that_reaches_its_node(
+    sim: dict[str, Path], tmp_path: Path
+) -> None:
+    from tests.reliability.conftest import local_spec
+
+    root, journal_dir = sim["hn1"], tmp_path / "journal"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "VZTUI_SIM_SPEED": "1"}
+    victim = subprocess.run(
+        [sys.executable, "-c", SELF_KILL, str(root), str(journal_dir)], env=env, cwd=REPO, check=False, timeout=60
+    )
+    assert victim.returncode == -signal.SIGKILL
+    _wait(lambda: not _processes_mentioning(str(root)), 30, "the orphaned vzctl to finish")
+    (op_id,) = [e.op_id for e in Journal(journal_dir).entries()]
+    untouched = node_state(root)
+
+    broken = tmp_path / "broken-bin"
+    broken.mkdir()
+    (broken / "vzctl").write_text("#!/bin/sh\necho 'vzctl: cannot talk to the kernel' >&2\nexit 1\n")
+    (broken / "vzctl").chmod(0o755)
+    down = local_spec("hn1", root, path=str(broken))
+    first = asyncio.run(_restart_once(down, journal_dir))
+    entry = next(e for e in first if e.op_id == op_id)
+    assert entry.state is OpState.INTERRUPTED
+    assert entry.reconciled and not any(r.ok for r in entry.reconciled), "the node could not be asked"
+
+    second = asyncio.run(_restart_once(local_spec("hn1", root), journal_dir))
+    entry = next(e for e in second if e.op_id == op_id)
+    assert [(r.ctid, r.status) for r in entry.reconciled if r.ok] == [(101, vzlist_truth(root)[101])]
+    third = asyncio.run(_restart_once(local_spec("hn1", root), journal_dir, expect_findings=False))
+    assert len(next(e for e in third if e.op_id == op_id).reconciled) == len(entry.reconciled), "asked only once"
+    assert node_state(root) == untouched, "reconciling only reads; nothing was re-run"
+    records = list(Journal(journal_dir).records())
+    assert [r.get("event") for r in records].count("started") == 1
+
+
+async def _restart_once(spec: object, journal_dir: Path, *, expect_findings: bool = True) -> list[JournalEntry]:
+    """Start vztui over the journal; wait for its reconciliation to record something (or, when nothing is expected,
+    give it a moment to wrongly do so)."""
+    before = sum(1 for r in Journal(journal_dir).records() if r.get("event") == "reconciled")
+    cluster = Cluster([spec], journal_dir=str(journal_dir))  # type: ignore[list-item]
+    cluster.set_paused(True)
+    await cluster.start()
+    try:
+        async with asyncio.timeout(20):
+            while expect_findings:
+                await cluster.journal.drain()
+                if sum(1 for r in cluster.journal.records() if r.get("event") == "reconciled") > before:
+                    break
+                await asyncio.sleep(0.05)
+        if not expect_findings:
+            await asyncio.sleep(0.5)
+        await cluster.journal.drain()
+    finally:
+        await cluster.stop()
+    return Journal(journal_dir).entries()
