@@ -512,7 +512,10 @@ def test_sim_vzcalc(small_node: SmallNode) -> None:
 
 
 def test_sim_vzquota_stat_and_ugid(small_node: SmallNode) -> None:
-    usage = parse_vzquota_stat(small_node.run("vzquota", "stat", "101", "-t"), ctid=101)
+    out = io.StringIO()
+    # vzquota stat -t exits 9 (EC_UG_NOTRUN) while user/group quota is inactive (REFERENCE §6.1, src/stat.c)
+    assert run_tool(small_node.root, "vzquota", ["stat", "101", "-t"], stdout=out, stderr=io.StringIO()) == 9
+    usage = parse_vzquota_stat(out.getvalue(), ctid=101)
     assert usage.ctid == 101
     assert (usage.blocks.softlimit, usage.blocks.hardlimit) == (2097152, 2306868)
     assert (usage.inodes.softlimit, usage.inodes.hardlimit) == (131072, 144179)

@@ -106,3 +106,64 @@ def test_proc_vzquota_is_the_kernel_format_in_hash_chain_order() -> None:
         "qid: path            usage      softlimit      hardlimit       time     expire\n"
         + "".join(f"{ctid}: /vz/private/{ctid}\n{rows}" for ctid in (101, 100, 37, 165))
     )
+
+
+def test_stat_t_prints_print_ugid_status_and_exits_9_while_ugid_quota_is_inactive(
+    overrun: tuple[Path, DiskFigures],
+) -> None:
+    root, _disk = overrun
+    result = run_in_process(root, "vzquota", "stat", str(OVERRUN_CT), "-t")
+    assert result.code == 9
+    assert result.stdout.splitlines()[3:] == [
+        "User/group quota: off,inactive",
+        "Ugids: loaded 0, total 0, limit 0",
+        "Ugid limit was exceeded: no",
+        "",
+        "User/group grace times and quotafile flags:",
+        " type block_exp_time inode_exp_time  dqi_flags",
+        " user" + " " * 39 + "0h",  # %5s %14s %14s %9Xh
+        "group" + " " * 39 + "0h",
+    ]
+
+
+def test_stat_t_with_ugid_quota_lists_the_loaded_objects(overrun: tuple[Path, DiskFigures]) -> None:
+    root, _disk = overrun
+    conf = root / f"etc/vz/conf/{OVERRUN_CT}.conf"
+    conf.write_text(conf.read_text() + 'QUOTAUGIDLIMIT="100"\n')
+    result = run_in_process(root, "vzquota", "stat", str(OVERRUN_CT), "-t")
+    lines = result.stdout.splitlines()
+    assert result.code == 0
+    assert lines[3:6] == [
+        "User/group quota: on,active",
+        "Ugids: loaded 2, total 2, limit 100",
+        "Ugid limit was exceeded: no",
+    ]
+    assert lines[12:14] == [
+        "User/group objects:",
+        "ID           type  resource       usage   softlimit   hardlimit    grace status",
+    ]
+    assert [line.split()[:3] for line in lines[14:]] == [
+        ["0", "user", "1k-blocks"],
+        ["0", "user", "inodes"],
+        ["0", "group", "1k-blocks"],
+        ["0", "group", "inodes"],
+    ]
+
+
+def test_show_warns_while_quota_runs_and_usage_texts_are_vzquotas(overrun: tuple[Path, DiskFigures]) -> None:
+    root, _disk = overrun
+    show = run_in_process(root, "vzquota", "show", str(OVERRUN_CT))
+    assert show.code == 0
+    assert show.stderr == (
+        "vzquota : (warning) Quota is running, so data reported from quota file may not reflect current values\n"
+    )
+    assert run_in_process(root, "vzquota", "-q", "show", str(OVERRUN_CT)).stderr == ""
+    usage = run_in_process(root, "vzquota", "stat", "abc")
+    assert (usage.code, usage.stderr.splitlines()[0]) == (
+        2,
+        "Usage: vzquota stat quotaid [-p <mount_path>] [-c <quota_file>]",
+    )
+    unknown = run_in_process(root, "vzquota", "bogus", "1")
+    assert unknown.code == 2 and unknown.stderr.startswith(
+        "Unknown command: 'bogus'\n\nUsage: vzquota [options] command"
+    )

@@ -10,6 +10,7 @@ config's DISKSPACE/DISKINODES, as vzctl sets them.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TextIO
 
 from vztui.sim.kernel.model import DiskFigures, disk_figures
@@ -17,14 +18,18 @@ from vztui.sim.node import SimNode
 
 USAGE = (
     "Usage: vzquota [options] command quotaid [command-options-and-arguments]\n\n"
-    "vzquota [-qv] init <quotaid> <init-options>\n"
-    "vzquota [-qv] drop <quotaid> [-f]\n"
-    "vzquota [-qv] on <quotaid> [-f] [-b] [-i] [-e] [-n] [-s 0|1] [-u] [-p <mount_path>]\n"
-    "vzquota [-qv] off <quotaid> [-f]\n"
-    "vzquota [-qv] setlimit <quotaid> <setlimit-options>\n"
-    "vzquota [-qv] stat <quotaid> [-f] [-t]\n"
-    "vzquota [-qv] show <quotaid> [-t]\n"
+    "vzquota commands are:\n"
+    "\tinit       Initialize quota data for given quotaid\n"
+    "\ton         Turn on quota accounting for given quotaid\n"
+    "\toff        Turn off quota accounting for given quotaid\n"
+    "\tdrop       Delete quota limits from file\n"
+    "\tsetlimit   Set quota limits for given quotaid\n"
+    "\tsetlimit2  Set L2 quota limits for given quotaid and QUGID\n"
+    "\treload2    Reload L2 quota limits from quota file for given quotaid\n"
+    "\tstat       Show usage and quota limits for given quotaid\n"
+    "\tshow       Show usage and quota limits from quota file\n"
 )
+"""cmd_usage of vzquota's src/main.c."""
 COMMAND_USAGE = {
     "init": (
         "Usage: vzquota init <quotaid> -p <mount_path> [-c <quota_file>]\n\t[-R,--relative]\n"
@@ -41,8 +46,14 @@ COMMAND_USAGE = {
     ),
     "off": "Usage: vzquota off <quotaid> [-p <mount_path>] [-c <quota_file>]\n\t[-R,--relative]\n\t[-f,--force]\n",
     "drop": "Usage: vzquota drop <quotaid> [-p <mount_path>] [-c <quota_file>]\n\t[-R,--relative]\n\t[-f,--force]\n",
-    "stat": "Usage: vzquota stat <quotaid> [-p <mount_path>] [-c <quota_file>] [-f] [-t]\n",
-    "show": "Usage: vzquota show <quotaid> [-p <mount_path>] [-c <quota_file>] [-t]\n",
+    "stat": (
+        "Usage: vzquota stat quotaid [-p <mount_path>] [-c <quota_file>]\n\t[-R,--relative]\n\t[-f,--force]\n"
+        "\t[-t,--user-group]\n\t(Specify the --help global option for a list of other help options)\n"
+    ),
+    "show": (
+        "Usage: vzquota show quotaid [-p <mount_path>] [-c <quota_file>]\n\t[-R,--relative]\n"
+        "\t[-t,--user-group]\n\t(Specify the --help global option for a list of other help options)\n"
+    ),
 }
 OPTIONS = {
     # short options taking a value / flags, per command (vzquota's getopt strings)
@@ -55,7 +66,7 @@ OPTIONS = {
 }
 ERROR = "vzquota : (error) "
 WARNING = "vzquota : (warning) "
-EC_USAGE, EC_RUN, EC_NOTRUN, EC_NOQUOTAFILE, EC_QUOTAFILE = 2, 5, 6, 11, 4
+EC_USAGE, EC_RUN, EC_NOTRUN, EC_NOQUOTAFILE, EC_QUOTAFILE, EC_UG_NOTRUN = 2, 5, 6, 11, 4, 9
 
 
 class _UsageError(Exception):
@@ -64,7 +75,7 @@ class _UsageError(Exception):
 
 def main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
     args = list(argv)
-    batch = False
+    batch = quiet = False
     while args and args[0].startswith("-"):
         flag = args.pop(0)
         if flag in ("-h", "--help"):
@@ -75,26 +86,29 @@ def main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
             return 0
         if flag == "-b":
             batch = True
-        elif flag not in ("-q", "-v"):
+        elif flag == "-q":
+            quiet = True
+        elif flag != "-v":
             stderr.write(USAGE)
             return EC_USAGE
     if not args:
         stderr.write(USAGE)
         return EC_USAGE
     command = args.pop(0)
+    if command not in OPTIONS and command not in ("setlimit", "setlimit2", "reload2"):
+        stderr.write(f"Unknown command: '{command}'\n\n{USAGE}")
+        return EC_USAGE
     if command in ("setlimit", "setlimit2", "reload2"):
         stderr.write(f"{ERROR}{command}: quota limits of this host follow the container configs (vzctl set)\n")
         return EC_QUOTAFILE
-    if command not in OPTIONS:
-        stderr.write(USAGE)
-        return EC_USAGE
     try:
         ctid, flags, values = _parse(command, args)
     except _UsageError:
         stderr.write(COMMAND_USAGE[command])
         return EC_USAGE
     if command in ("stat", "show"):
-        return _stat_show(node, ctid, command, extended="t" in flags, batch=batch, stdout=stdout, stderr=stderr)
+        shown = Shown(extended="t" in flags, batch=batch, quiet=quiet, force="f" in flags)
+        return _stat_show(node, ctid, command, shown, stdout=stdout, stderr=stderr)
     if command == "on":
         return _on(node, ctid, stderr)
     if command == "off":
@@ -139,25 +153,40 @@ def _missing_file(ctid: int, stderr: TextIO) -> int:
     return EC_NOQUOTAFILE
 
 
-def _stat_show(
-    node: SimNode, ctid: int, command: str, *, extended: bool, batch: bool, stdout: TextIO, stderr: TextIO
-) -> int:
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """How ``stat``/``show`` print: ``-t`` (user/group part), global ``-b`` (batch), ``-q``, and stat's ``-f``."""
+
+    extended: bool = False
+    batch: bool = False
+    quiet: bool = False
+    force: bool = False
+
+
+def _stat_show(node: SimNode, ctid: int, command: str, shown: Shown, *, stdout: TextIO, stderr: TextIO) -> int:
+    """vestat_proc()/quotashow_proc() of src/stat.c: the quota file is opened first (stat without ``-f``)."""
     conf = node.read_config(ctid)
     active = node.quota_active(ctid, conf, node.runtime(ctid))
+    if not (command == "stat" and shown.force) and not node.exists(node.quota_file(ctid)):
+        _missing_file(ctid, stderr)
+        if command == "show":
+            stderr.write(f"{ERROR}Quota file must exist for show command\n")
+        return EC_NOQUOTAFILE
     if command == "stat" and not active:
-        stderr.write(f"{ERROR}Quota accounting is off, try vzquota show id\n")
+        # error() prints the format (which ends in a newline here) and then a newline of its own
+        stderr.write(f"{ERROR}Quota accounting is off, try vzquota show id\n\n")
         return EC_NOTRUN
-    if not node.exists(node.quota_file(ctid)):
-        return _missing_file(ctid, stderr)
+    if command == "show" and active and not shown.quiet:
+        stderr.write(f"{WARNING}Quota is running, so data reported from quota file may not reflect current values\n")
     now = node.now()
     disk = disk_figures(node, ctid, conf or {}, now)
-    if batch:
-        stdout.write(render_batch(disk))
+    stdout.write(render_batch(disk) if shown.batch else render(disk, now))
+    if not shown.extended:
         return 0
-    stdout.write(render(disk, now))
-    if extended:
-        stdout.write(_extended(conf or {}, active))
-    return 0
+    ugid = _ugid(conf or {}, active, disk, force=command == "stat" and shown.force)
+    stdout.write(ugid.render(batch=shown.batch))
+    # stat -t: exit 9 says the CT quota runs but user/group quota is inactive in the kernel
+    return EC_UG_NOTRUN if command == "stat" and not ugid.active else 0
 
 
 def _on(node: SimNode, ctid: int, stderr: TextIO) -> int:
@@ -256,23 +285,57 @@ def grace_left(ends: int, now: int) -> str:
     return f"{days}days" if days else f"{hours:02d}:{minutes:02d}"
 
 
-def _extended(conf: dict[str, str], active: bool) -> str:
-    limit = conf.get("QUOTAUGIDLIMIT", "0")
-    enabled = limit.isdigit() and int(limit) > 0
-    state = ("on" if enabled else "off") + ("," + ("active" if active and enabled else "inactive"))
-    loaded = 18 if enabled and active else 0
-    lines = [
-        f"User/group quota: {state}",
-        f"Ugids: loaded {loaded}, total {loaded}, limit {limit if enabled else 0}",
-        "Ugid limit was exceeded: no",
-        "",
-        "User/group grace times and quotafile flags:",
-        f"{'type':>6} {'block_exp_time':>15} {'inode_exp_time':>15} {'dqi_flags':>10}",
-        f"{'user':>6} {'':>15} {'':>15} {'0h':>10}",
-        f"{'group':>6} {'':>15} {'':>15} {'0h':>10}",
-        "",
-        "User/group objects:",
-        f"{'ID':>10} {'type':>5} {'resource':>10} {'usage':>14} {'softlimit':>14} {'hardlimit':>14} "
-        f"{'grace':>8} status",
-    ]
-    return "\n".join(lines) + "\n"
+@dataclass(frozen=True, slots=True)
+class Ugid:
+    """Second-level (user/group) quota as print_ugid_status() shows it; vzctl turns it on with QUOTAUGIDLIMIT > 0."""
+
+    enabled: bool
+    active: bool
+    limit: int
+    objects: tuple[tuple[str, int, int], ...]
+    """(type, 1k-blocks, inodes) per loaded object: uid 0 and gid 0 own the whole simulated private area."""
+    unknown_file: bool = False
+
+    def render(self, *, batch: bool) -> str:
+        count = len(self.objects)
+        if batch:
+            lines = [
+                f"{-1 if self.unknown_file else int(self.enabled)} {int(self.active)}",
+                f"{count} {count} {self.limit}",
+                "0",
+            ]
+        else:
+            state = "-" if self.unknown_file else ("on" if self.enabled else "off")
+            lines = [
+                f"User/group quota: {state},{'active' if self.active else 'inactive'}",
+                f"{'*' if count > self.limit else ''}Ugids: loaded {count}, total {count}, limit {self.limit}",
+                f"Ugid limit was exceeded: {'yes' if self.limit and count >= self.limit else 'no'}",
+                "",
+                "User/group grace times and quotafile flags:",
+                f"{'type':>5} {'block_exp_time':>14} {'inode_exp_time':>14} {'dqi_flags':>10}",
+            ]
+        for kind in ("user", "group"):
+            lines.append(f"{kind:>5} 0 0 {0:9X}h" if batch else f"{kind:>5} {'':14} {'':14} {0:9X}h")
+        if self.objects:
+            if not batch:
+                lines += [
+                    "",
+                    "User/group objects:",
+                    f"{'ID':<11} {'type':>5} {'resource':>9} {'usage':>11} {'softlimit':>11} {'hardlimit':>11} "
+                    f"{'grace':>8} {'status':>6}",
+                ]
+            status = "1 0" if batch else "loaded"
+            grace = "0" if batch else ""
+            for kind, blocks, inodes in self.objects:
+                for resource, usage in (("1k-blocks", blocks), ("inodes", inodes)):
+                    lines.append(f"{0:<11} {kind:>5} {resource:>9} {usage:11d} {0:11d} {0:11d} {grace:>8} {status:>6}")
+        return "\n".join(lines) + "\n"
+
+
+def _ugid(conf: dict[str, str], active: bool, disk: DiskFigures, *, force: bool) -> Ugid:
+    raw = conf.get("QUOTAUGIDLIMIT", "0")
+    limit = int(raw) if raw.isascii() and raw.isdigit() else 0
+    enabled = limit > 0
+    running = enabled and active
+    objects = tuple((kind, disk.blocks_used, disk.inodes_used) for kind in ("user", "group")) if running else ()
+    return Ugid(enabled, running, limit if enabled else 0, objects, unknown_file=force)
