@@ -12,6 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.reliability.conftest import local_spec, vzlist_truth
 from vztui.backend.cluster import Cluster
 from vztui.backend.journal import Journal
@@ -155,3 +157,18 @@ def test_a_full_disk_stops_the_journal_not_vztui_and_it_recovers_by_itself(
     first_id, _, last_id = (op_id for op_id, _ in result["ops"])
     assert entries[first_id].state is OpState.SUCCEEDED
     assert entries[last_id].state is OpState.SUCCEEDED, "records after the recovery are complete"
+
+
+def test_vztui_run_tells_a_script_that_its_journal_is_not_being_written(
+    sim: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.reliability.conftest import local_config
+    from vztui.cli import main
+
+    blocked = tmp_path / "state"
+    blocked.write_text("a file where the journal directory should be\n")
+    config = local_config(tmp_path / "config.toml", {"hn1": sim["hn1"]}, journal=blocked / "journal")
+    assert main(["run", "stop", "101", "--yes", "--config", str(config)]) == 0
+    err = capsys.readouterr().err
+    assert "vztui: journal directory" in err and "unusable" in err, err
+    assert vzlist_truth(sim["hn1"])[101] == "stopped"
