@@ -167,3 +167,13 @@ def test_show_warns_while_quota_runs_and_usage_texts_are_vzquotas(overrun: tuple
     assert unknown.code == 2 and unknown.stderr.startswith(
         "Unknown command: 'bogus'\n\nUsage: vzquota [options] command"
     )
+
+
+def test_stat_options_go_through_getopt_long_named_after_the_quota_id(overrun: tuple[Path, DiskFigures]) -> None:
+    root, _disk = overrun
+    bad = run_in_process(root, "vzquota", "stat", str(OVERRUN_CT), "-x")
+    assert bad.code == 2 and bad.stderr.startswith(f"{OVERRUN_CT}: invalid option -- 'x'\nUsage: vzquota stat quotaid")
+    long_form = run_in_process(root, "vzquota", "stat", str(OVERRUN_CT), "extra", "--user-group")
+    assert long_form.code == 9 and "User/group quota: off,inactive\n" in long_form.stdout
+    both = run_in_process(root, "vzquota", "stat", str(OVERRUN_CT), "-c", "/x", "-R")
+    assert (both.code, both.stderr) == (2, "vzquota : (error) -c and -R options can't be set together\n\n")

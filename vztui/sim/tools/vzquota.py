@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
+from vztui.openvz.vzgetopt import GetoptError, LongOption, ParsedOption, getopt_long
 from vztui.sim.kernel.model import DiskFigures, disk_figures
 from vztui.sim.node import SimNode
 
@@ -101,14 +102,22 @@ def main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
     if command in ("setlimit", "setlimit2", "reload2"):
         stderr.write(f"{ERROR}{command}: quota limits of this host follow the container configs (vzctl set)\n")
         return EC_QUOTAFILE
+    if command in ("stat", "show"):
+        try:
+            ctid, flags = _parse_stat(command, args)
+        except GetoptError as error:
+            stderr.write(f"{error}\n{COMMAND_USAGE[command]}")
+            return EC_USAGE
+        except _UsageError as error:
+            stderr.write(str(error) or COMMAND_USAGE[command])
+            return EC_USAGE
+        shown = Shown(extended="t" in flags, batch=batch, quiet=quiet, force="f" in flags)
+        return _stat_show(node, ctid, command, shown, stdout=stdout, stderr=stderr)
     try:
         ctid, flags, values = _parse(command, args)
     except _UsageError:
         stderr.write(COMMAND_USAGE[command])
         return EC_USAGE
-    if command in ("stat", "show"):
-        shown = Shown(extended="t" in flags, batch=batch, quiet=quiet, force="f" in flags)
-        return _stat_show(node, ctid, command, shown, stdout=stdout, stderr=stderr)
     if command == "on":
         return _on(node, ctid, stderr)
     if command == "off":
@@ -119,6 +128,36 @@ def main(node: SimNode, argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
             return EC_USAGE
         return _init(node, ctid, stderr)
     return _drop(node, ctid, "f" in flags, stderr)
+
+
+_STAT_SHORT = {"stat": "p:c:tfR", "show": "p:c:tR"}
+_STAT_LONG = {
+    "stat": (
+        LongOption("quota-file", True, "c"),
+        LongOption("user-group", False, "t"),
+        LongOption("relative", False, "R"),
+        LongOption("force", False, "f"),
+    ),
+    "show": (
+        LongOption("quota-file", True, "c"),
+        LongOption("user-group", False, "t"),
+        LongOption("relative", False, "R"),
+    ),
+}
+
+
+def _parse_stat(command: str, args: list[str]) -> tuple[int, set[str]]:
+    """parse_options() of src/common.c for stat/show: the quota id first, then getopt_long over the rest with the
+    id as argv[0] (so glibc names it in its messages); further operands are ignored as vzquota ignores them."""
+    if not args or not args[0].isascii() or not args[0].isdigit():
+        raise _UsageError
+    flags: set[str] = set()
+    for item in getopt_long(args[1:], _STAT_LONG[command], _STAT_SHORT[command], program=args[0]):
+        if isinstance(item, ParsedOption):
+            flags.add(item.param)
+    if {"c", "R"} <= flags:
+        raise _UsageError(f"{ERROR}-c and -R options can't be set together\n\n")
+    return int(args[0]), flags
 
 
 def _parse(command: str, args: list[str]) -> tuple[int, set[str], dict[str, str]]:
