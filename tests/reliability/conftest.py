@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,14 +76,14 @@ def node_state(root: Path) -> dict[str, str]:
     return found
 
 
-def runtime_state(root: Path) -> dict[str, object]:
+def runtime_state(root: Path) -> dict[str, Any]:
     """The simulator's runtime state without its kernel model (counters that move with time, not with commands)."""
-    state: dict[str, object] = json.loads((root / STATE_FILE).read_text())
+    state: dict[str, Any] = json.loads((root / STATE_FILE).read_text())
     state.pop("generation", None)
     extra = state.get("extra")
     if isinstance(extra, dict):
         extra.pop("kernel", None)
-    for ct in state.get("cts", {}).values():  # type: ignore[attr-defined]
+    for ct in state.get("cts", {}).values():
         ct.pop("kernel", None)
     return state
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from tests.reliability.conftest import node_state, runtime_state, vzlist_truth
 from vztui.backend.cluster import Cluster
 from vztui.backend.journal import Journal, JournalEntry
+from vztui.backend.nodespec import NodeSpec
 from vztui.backend.operation import OpState
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,9 +40,9 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def _wait(predicate: object, within: float, what: str) -> None:
+def _wait(predicate: Callable[[], bool], within: float, what: str) -> None:
     deadline = time.monotonic() + within
-    while not predicate():  # type: ignore[operator]
+    while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {within:g} s: {what}")
         time.sleep(0.05)
@@ -81,7 +83,7 @@ def test_kill_9_mid_bulk_keeps_the_journal_and_reconciles_without_re_running(dem
     )
     try:
         _wait(lambda: _journal_counts(journal) >= (4, 1) or victim.poll() is not None, 60, "the bulk to be under way")
-        assert victim.poll() is None, f"vztui finished before it could be killed: {victim.stderr.read()!r}"  # type: ignore[union-attr]
+        assert victim.poll() is None, f"vztui finished before it could be killed: {victim.communicate()[1]!r}"
         finished_seen, _ = _journal_counts(journal)
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait(10)
@@ -115,10 +117,10 @@ def test_kill_9_mid_bulk_keeps_the_journal_and_reconciles_without_re_running(dem
         for path, digest in node_state(root).items() ^ untouched[node].items()
     }
     moved = {
-        (node, ctid): (before, runtime_state(root)["cts"].get(ctid))  # type: ignore[attr-defined]
+        (node, ctid): (before, runtime_state(root)["cts"].get(ctid))
         for node, root in roots.items()
-        for ctid, before in runtime[node]["cts"].items()  # type: ignore[attr-defined]
-        if runtime_state(root)["cts"].get(ctid) != before  # type: ignore[attr-defined]
+        for ctid, before in runtime[node]["cts"].items()
+        if runtime_state(root)["cts"].get(ctid) != before
     }
     assert not changed, f"nothing was re-run, yet these changed: {sorted(changed)} {moved}"
     records = list(journal.records())
@@ -137,9 +139,9 @@ def test_kill_9_mid_bulk_keeps_the_journal_and_reconciles_without_re_running(dem
         assert by_id[op_id].state is OpState.CANCELLED and "not re-run" in by_id[op_id].reason
 
 
-async def _restart_vztui(specs: object, journal_dir: Path, in_flight: set[str]) -> list[JournalEntry]:
+async def _restart_vztui(specs: Sequence[NodeSpec], journal_dir: Path, in_flight: set[str]) -> list[JournalEntry]:
     """Start vztui again over the same journal; wait until every interrupted operation was reconciled."""
-    cluster = Cluster(specs, journal_dir=str(journal_dir))  # type: ignore[arg-type]
+    cluster = Cluster(specs, journal_dir=str(journal_dir))
     cluster.set_paused(True)
     await cluster.start()
     try:
@@ -162,6 +164,7 @@ async def _restart_vztui(specs: object, journal_dir: Path, in_flight: set[str]) 
 
 SELF_KILL = """
 import asyncio, os, signal, sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from vztui.backend.cluster import Cluster
 from vztui.backend.operation import OpRequest, OpState
@@ -215,11 +218,11 @@ def test_an_interrupted_operation_is_reconciled_on_the_first_restart_that_reache
     assert [r.get("event") for r in records].count("started") == 1
 
 
-async def _restart_once(spec: object, journal_dir: Path, *, expect_findings: bool = True) -> list[JournalEntry]:
+async def _restart_once(spec: NodeSpec, journal_dir: Path, *, expect_findings: bool = True) -> list[JournalEntry]:
     """Start vztui over the journal; wait for its reconciliation to record something (or, when nothing is expected,
     give it a moment to wrongly do so)."""
     before = sum(1 for r in Journal(journal_dir).records() if r.get("event") == "reconciled")
-    cluster = Cluster([spec], journal_dir=str(journal_dir))  # type: ignore[list-item]
+    cluster = Cluster([spec], journal_dir=str(journal_dir))
     cluster.set_paused(True)
     await cluster.start()
     try:

@@ -193,7 +193,10 @@ async def test_nodes_answering_garbage_are_reported_and_the_others_keep_working(
     try:
         snapshots = cluster.snapshots
         await until(lambda: snapshots()["hn2"].health is NodeHealth.UP, 10, "hn2 up")
-        polled = lambda kind: snapshots()[kind].error not in ("", "not polled yet")  # noqa: E731
+
+        def polled(kind: str) -> bool:
+            return snapshots()[kind].error not in ("", "not polled yet")
+
         await until(lambda: all(polled(kind) for kind in GARBAGE), 15, "every garbage node reported")
         first = snapshots()["hn2"].taken_at
         await until(lambda: snapshots()["hn2"].taken_at > first, 5, "hn2 to keep refreshing")

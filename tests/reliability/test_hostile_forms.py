@@ -110,8 +110,9 @@ def test_numbers_are_refused_or_within_what_vzctl_stores(kind: str, value: str) 
         assert 0 <= result <= LONG_MAX, f"{kind} accepted {value!r} as {result}"
 
 
-FORM_FIELDS = ("ram", "swap", "cpuunits", "cpulimit", "cpus", "diskspace", "diskinodes", "ipadd", "ipdel")
-FORM_FIELDS += ("hostname", "nameserver", "searchdomain", "onboot", "name", "description", "ioprio", "ubc.numproc")
+FORM_FIELDS: tuple[str, ...] = ("ram", "swap", "cpuunits", "cpulimit", "cpus", "diskspace", "diskinodes", "ipadd")
+FORM_FIELDS += ("ipdel", "hostname", "nameserver", "searchdomain", "onboot", "name", "description", "ioprio")
+FORM_FIELDS += ("ubc.numproc",)
 
 
 @settings(max_examples=200, deadline=None)

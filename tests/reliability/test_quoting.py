@@ -15,7 +15,7 @@ from tests.sshd import SshdFactory, SshdNode
 from vztui.backend.cluster import Cluster
 from vztui.backend.nodespec import TransportKind
 from vztui.backend.operation import OpRequest, OpState
-from vztui.backend.transports import create_transport
+from vztui.backend.transports import OpenSshTransport, ParamikoTransport, create_transport
 from vztui.openvz.actions import build_argvs
 from vztui.openvz.errors import ValidationError
 from vztui.openvz.validate import validate_form
@@ -118,7 +118,9 @@ async def test_hostile_values_arrive_as_single_argv_elements_through_queue_and_s
         async with asyncio.timeout(60):
             while not all(op.state.finished for op in ops):
                 await asyncio.sleep(0.02)
-        expected = [cluster.transport("hn1").remote_command(r.argv) for r in requests]  # type: ignore[attr-defined]
+        ssh = cluster.transport("hn1")
+        assert isinstance(ssh, ParamikoTransport | OpenSshTransport)
+        expected = [ssh.remote_command(r.argv) for r in requests]
     finally:
         await cluster.stop()
     assert [op.state for op in ops] == [OpState.SUCCEEDED] * len(ops), [op.reason for op in ops]

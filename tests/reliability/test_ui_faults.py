@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from tests.reliability.conftest import local_spec, node_state, trust_in_home
 from tests.sshd import BASE_PATH, SshdFactory
@@ -28,12 +30,12 @@ def _app(cluster: Cluster) -> VztuiApp:
     return VztuiApp(cluster, cluster_name="reliability", read_only=False, keymap={}, theme="textual-dark")
 
 
-async def _until(pilot: object, predicate: object, within: float, what: str) -> None:
+async def _until(pilot: Pilot[object], predicate: Callable[[], bool], within: float, what: str) -> None:
     deadline = time.monotonic() + within
-    while not predicate():  # type: ignore[operator]
+    while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {within:g} s: {what}")
-        await pilot.pause(0.05)  # type: ignore[attr-defined]
+        await pilot.pause(0.05)
 
 
 def _main(app: VztuiApp) -> MainScreen:
