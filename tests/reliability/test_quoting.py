@@ -36,6 +36,14 @@ echo "vzctl ok"
 """
 
 
+FAKE_SUDO = """#!/bin/sh
+# sudo as vztui uses it (sudo -n -- COMMAND...): root already, so run the command exactly as given.
+[ "$1" = -n ] && shift
+[ "$1" = -- ] && shift
+exec "$@"
+"""
+
+
 def hostile_values(canary: Path) -> list[str]:
     """Text that would run something (each variant creates ``canary``) if any shell evaluated it."""
     c = shlex.quote(str(canary))
@@ -65,6 +73,9 @@ def recorded_node(sshd_factory: SshdFactory, tmp_path: Path) -> tuple[SshdNode, 
     vzctl = bin_dir / "vzctl"
     vzctl.write_text(ARGV_RECORDER.format(log=shlex.quote(str(argvs))))
     vzctl.chmod(0o755)
+    sudo = bin_dir / "sudo"
+    sudo.write_text(FAKE_SUDO)
+    sudo.chmod(0o755)
     force = tmp_path / "force-command"
     force.write_text(RECORDER.format(log=shlex.quote(str(commands))))
     force.chmod(0o755)
@@ -100,16 +111,19 @@ def _requests(canary: Path) -> list[OpRequest]:
     return requests
 
 
-@pytest.mark.parametrize("transport", [TransportKind.PARAMIKO, TransportKind.OPENSSH])
+@pytest.mark.parametrize(
+    ("transport", "sudo"),
+    [(TransportKind.PARAMIKO, False), (TransportKind.OPENSSH, False), (TransportKind.PARAMIKO, True)],
+)
 async def test_hostile_values_arrive_as_single_argv_elements_through_queue_and_ssh(
-    recorded_node: tuple[SshdNode, Path, Path], tmp_path: Path, home: Path, transport: TransportKind
+    recorded_node: tuple[SshdNode, Path, Path], tmp_path: Path, home: Path, transport: TransportKind, sudo: bool
 ) -> None:
     node, commands, argvs = recorded_node
     trust_in_home(home, node)
     canary = tmp_path / "canary"
     requests = _requests(canary)
     assert len(requests) >= 20, "most hostile values are accepted and quoted, not only refused"
-    spec = node.spec(transport=transport)
+    spec = node.spec(transport=transport, sudo=sudo)
     cluster = Cluster([spec], journal_dir=str(tmp_path / "journal"))
     cluster.set_paused(True)
     await cluster.start()
@@ -125,6 +139,7 @@ async def test_hostile_values_arrive_as_single_argv_elements_through_queue_and_s
         await cluster.stop()
     assert [op.state for op in ops] == [OpState.SUCCEEDED] * len(ops), [op.reason for op in ops]
     sent = [c for c in _records(commands) if "vzctl" in c]
+    assert all(c.startswith("sudo -n -- sh -c ") == sudo for c in sent)
     assert sorted(sent) == sorted(expected), "the shell received exactly remote_command(argv)"
     for command, request in zip(expected, requests, strict=True):
         assert shlex.split(command)[-len(request.argv) :] == list(request.argv)
