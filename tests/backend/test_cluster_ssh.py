@@ -38,9 +38,13 @@ async def test_polls_three_nodes_over_ssh_with_one_round_trip_per_tick(
     sshd_factory: SshdFactory, tmp_path: Path
 ) -> None:
     roots = {f"hn{i}": make_node(tmp_path / f"hn{i}") for i in (1, 2, 3)}
+    home = tmp_path / "home"  # a private HOME keeps the machine's ~/.bashrc out of every command (as tests/sshd.py)
+    home.mkdir()
     sshds = {
         name: sshd_factory(
-            name, bin_dir=root / "bin", options={"SetEnv": f"PATH={root / 'bin'}:{BASE_PATH} VZTUI_SIM_SPEED=0"}
+            name,
+            bin_dir=root / "bin",
+            options={"SetEnv": f"PATH={root / 'bin'}:{BASE_PATH} HOME={home} VZTUI_SIM_SPEED=0"},
         )
         for name, root in roots.items()
     }

@@ -143,12 +143,14 @@ def measure(scratch: Path, *, nodes: int = 10, ops: int = 200) -> Result:
     roots = build_nodes(tmp / "sim", nodes, max(1, ops // nodes))
     (tmp / "keys").mkdir(exist_ok=True)
     factory = SshdFactory(tmp / "keys", tmp / "sshd")
+    home = tmp / "home"  # a private HOME keeps root's ~/.bashrc (pyenv, slow or locked) out of every command
+    home.mkdir(exist_ok=True)
     try:
         servers = {
             name: factory(
                 name,
                 bin_dir=root / "bin",
-                options={"SetEnv": f"PATH={root / 'bin'}:{BASE_PATH} VZTUI_SIM_SPEED=0"},
+                options={"SetEnv": f"PATH={root / 'bin'}:{BASE_PATH} HOME={home} VZTUI_SIM_SPEED=0"},
             )
             for name, root in roots.items()
         }

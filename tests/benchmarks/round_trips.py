@@ -103,9 +103,13 @@ def measure(scratch: Path, *, nodes: int = 3, seconds: float = 8.0, refresh: flo
     roots, _ = build_sim(scratch / "sim", nodes, per_node=20)
     (scratch / "keys").mkdir(exist_ok=True)
     factory = SshdFactory(scratch / "keys", scratch / "sshd")
+    home = scratch / "home"  # a private HOME keeps root's ~/.bashrc (pyenv, slow or locked) out of every command
+    home.mkdir(exist_ok=True)
     try:
         servers = {
-            name: factory(name, bin_dir=root / "bin", options={"SetEnv": f"PATH={root / 'bin'}:{BASE_PATH}"})
+            name: factory(
+                name, bin_dir=root / "bin", options={"SetEnv": f"PATH={root / 'bin'}:{BASE_PATH} HOME={home}"}
+            )
             for name, root in roots.items()
         }
         counts = asyncio.run(observe(servers, roots, scratch, seconds=seconds, refresh=refresh))
