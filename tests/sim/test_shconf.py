@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tests.sim.conftest import run_in_process
+from vztui.sim.node import SimNode
+from vztui.sim.provision import provision_ct
 from vztui.sim.shconf import SkippedLine, parse_shell_conf
 
 
@@ -41,3 +46,17 @@ def test_only_newline_ends_a_line_and_carriage_returns_are_trimmed() -> None:
 
 def test_first_duplicate_wins_and_spaced_keys_match_nothing() -> None:
     assert parse_shell_conf('A="1"\nA="2"\nB =3\n') == {"A": "1"}
+
+
+def test_vzctl_warns_about_the_lines_it_skips(bare_root: Path) -> None:
+    node = SimNode(bare_root)
+    provision_ct(node, 101, ostemplate="centos-6-x86_64", layout="simfs", sample="basic")
+    conf = bare_root / "etc/vz/conf/101.conf"
+    lines = conf.read_text().count("\n")
+    conf.write_text(conf.read_text() + 'HOSTNAME="broken\nGARBAGE\n')
+    result = run_in_process(bare_root, "vzctl", "status", "101")
+    assert (result.code, result.stdout) == (0, "CTID 101 exist unmounted down\n")
+    assert result.stderr == (
+        f"Warning: can't parse /etc/vz/conf/101.conf:{lines + 1} (unmatched quotes), skipping\n"
+        f"Warning: can't parse /etc/vz/conf/101.conf:{lines + 2} ('=' not found), skipping\n"
+    )

@@ -16,9 +16,10 @@ from types import FrameType
 from typing import TextIO
 
 from vztui.sim.ctlock import CtLockedError, read_lock_status
-from vztui.sim.node import SimNode
+from vztui.sim.node import GLOBAL_CONF, SimNode
+from vztui.sim.shconf import SkippedLine, parse_shell_conf
 from vztui.sim.vzctl.console import Console
-from vztui.sim.vzctl.context import Invocation, VzctlExit
+from vztui.sim.vzctl.context import Invocation, VzctlExit, warn_skipped
 from vztui.sim.vzctl.usage import USAGE, VERSION
 
 VEID_MAX = 2147483644
@@ -141,6 +142,8 @@ def _main(node: SimNode, argv: list[str], console: Console) -> int:
         return 10
     inv = Invocation(node=node, console=console, command=command, ctid=ctid, argv=list(argv))
     gconf = node.vzconf
+    skipped: list[SkippedLine] = []
+    parse_shell_conf(node.host(GLOBAL_CONF).read_text(encoding="utf-8", errors="replace"), skipped)
     if gconf.get("LOGGING", "yes").lower() != "no":
         logfile = gconf.get("LOGFILE", "/var/log/vzctl.log")
         try:
@@ -153,12 +156,13 @@ def _main(node: SimNode, argv: list[str], console: Console) -> int:
             console.verbose = max(int(gconf["VERBOSE"]), -1)
         except ValueError:
             console.verbose = 0
+    warn_skipped(console, GLOBAL_CONF, skipped)
     options = rest[1:]
     runner = _prepare(inv, options)
     if ctid == 0 and command != "set":
         console.raw_err("Only set actions are allowed for CT0\n")
         return 21
-    inv.reload_conf()
+    inv.reload_conf(warn=True)
     if inv.has_conf:
         own_name = inv.conf.get("NAME")
         if name is not None and own_name is not None and own_name != name:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vztui.sim.node import SimNode
-from vztui.sim.shconf import expand_veid, parse_shell_conf
+from vztui.sim.shconf import SkippedLine, expand_veid, parse_shell_conf
 from vztui.sim.state import CtRuntime
 from vztui.sim.vzctl.console import Console
 
@@ -37,9 +37,14 @@ class Invocation:
 
     # --- configuration ---------------------------------------------------------------------------------------------
 
-    def reload_conf(self) -> None:
+    def reload_conf(self, *, warn: bool = False) -> None:
+        """Re-read the CT config; ``warn`` prints vzctl's complaint about each line it skips (as its first read
+        of the file in a command does: vps_parse_config in src/lib/config.c)."""
         self.conf_text = self.node.read_config_text(self.ctid)
-        self.conf = parse_shell_conf(self.conf_text) if self.conf_text is not None else {}
+        skipped: list[SkippedLine] = []
+        self.conf = parse_shell_conf(self.conf_text, skipped) if self.conf_text is not None else {}
+        if warn:
+            warn_skipped(self.console, self.conf_path, skipped)
 
     @property
     def has_conf(self) -> bool:
@@ -114,3 +119,9 @@ class Invocation:
         for message in messages:
             self.console.error(message)
         return VzctlExit(code)
+
+
+def warn_skipped(console: Console, path: str, skipped: list[SkippedLine]) -> None:
+    """``Warning: can't parse <file>:<line> (<reason>), skipping`` per line vzctl's parse_line() refused."""
+    for line in skipped:
+        console.error(f"Warning: can't parse {path}:{line.line} ({line.reason}), skipping")
