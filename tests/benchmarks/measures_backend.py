@@ -1,5 +1,6 @@
 """The engine's measures for ``run.py``: SSH per-command overhead, bulk operations through the queue, round trips
-per tick, tick CPU at 10k CTs, how tick CPU scales, and the engine's resident memory at 10k CTs.
+per tick, tick CPU at 10k CTs, how tick CPU scales, and the engine's resident memory at 10k CTs (plus the
+simulator's own ``vzlist`` speed, which every simulated measure stands on).
 
 Each function reuses the standalone script that measures the same thing (``ssh_overhead.py``, ``bulk_set.py``,
 ``round_trips.py``, ``tick_cpu.py``, ``rss_engine.py``), with smaller sizes under ``--quick``.
@@ -21,7 +22,7 @@ def ssh_command_overhead(ctx: Context) -> Sequence[Result]:
 def bulk_set(ctx: Context) -> Sequence[Result]:
     from tests.benchmarks import bulk_set as script
 
-    nodes, ops = (4, 40) if ctx.quick else (10, 200)
+    nodes, ops = (3, 30) if ctx.quick else (10, 200)
     row = script.measure(ctx.directory("bulk_set"), nodes=nodes, ops=ops)
     if ctx.quick:
         row = _quick(row, f"{ops} sets over {nodes} nodes")
@@ -37,10 +38,10 @@ def poll_round_trips(ctx: Context) -> Sequence[Result]:
 
 def tick_scaling_rss(ctx: Context) -> Sequence[Result]:
     """One simulated cluster (200-CT nodes) serves three measures: tick CPU at 10k, scaling up to 20k, and RSS."""
-    from tests.benchmarks import rss_engine, tick_cpu
+    from tests.benchmarks import rss_engine, sim_scale, tick_cpu
 
     if ctx.quick:
-        sizes, tick_nodes, rounds, rss_ticks = (400, 1000, 2000), 10, 3, rss_engine.HISTORY_TICKS
+        sizes, tick_nodes, rounds, rss_ticks = (200, 600, 1000), 5, 3, rss_engine.HISTORY_TICKS
     else:
         sizes, tick_nodes, rounds, rss_ticks = (1000, 5000, 10_000, 20_000), 50, 5, rss_engine.HISTORY_TICKS
     nodes = max(sizes) // tick_cpu.CTS_PER_NODE
@@ -51,7 +52,7 @@ def tick_scaling_rss(ctx: Context) -> Sequence[Result]:
     subset = {name: captured[name] for name in names}
     results: list[Result] = []
     results.append(_guard("tick_cpu_10k", lambda: tick_cpu.tick_result(subset, rounds=rounds, quick=ctx.quick)))
-    results.append(_guard("scaling", lambda: tick_cpu.scaling_result(captured, sizes, rounds=rounds, quick=ctx.quick)))
+    results.append(_guard("scaling", lambda: tick_cpu.scaling_result(captured, sizes, rounds=3, quick=ctx.quick)))
 
     def rss() -> Result:
         replay = ctx.directory("tick") / "replay"
@@ -59,6 +60,8 @@ def tick_scaling_rss(ctx: Context) -> Sequence[Result]:
         return rss_engine.measure_engine_rss(replay, ticks=rss_ticks, quick=ctx.quick)
 
     results.append(_guard("rss_10k", rss))
+    first = next(iter(roots.values()))
+    results.append(_guard("sim_vzlist_200", lambda: sim_scale.vzlist_result(first / "bin", tick_cpu.CTS_PER_NODE)))
     return results
 
 
@@ -80,5 +83,5 @@ MEASURES: list[Measure] = [
     Measure(("ssh_command_overhead",), ssh_command_overhead, needs=("sshd", "ssh")),
     Measure(("bulk_set_200x10",), bulk_set, needs=("sshd", "ssh", "xargs")),
     Measure(("poll_round_trips",), poll_round_trips, needs=("sshd",)),
-    Measure(("tick_cpu_10k", "scaling", "rss_10k"), tick_scaling_rss),
+    Measure(("tick_cpu_10k", "scaling", "rss_10k", "sim_vzlist_200"), tick_scaling_rss),
 ]
