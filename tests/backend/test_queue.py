@@ -276,3 +276,27 @@ def _alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().split(") ", 1)[1][0] != "Z"
+
+
+async def test_an_informational_exit_succeeds_with_its_meaning_and_the_same_code_elsewhere_fails(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """vzquota's exit 9 from ``stat -t`` is a report (user/group quota inactive); vzctl's exit 9 is a lock failure."""
+    tools = {}
+    for name in ("vzquota", "vzctl"):
+        tool = tmp_path / name
+        tool.write_text("#!/bin/sh\necho report\nexit 9\n")
+        tool.chmod(0o755)
+        tools[name] = str(tool)
+    quota = harness.queue.submit(
+        OpRequest(node="hn1", argv=(tools["vzquota"], "stat", "101", "-t"), kind="quota", mutating=False)
+    )
+    locked = harness.queue.submit(
+        OpRequest(node="hn2", argv=(tools["vzctl"], "status", "101"), kind="status", mutating=False)
+    )
+    await wait_finished([quota, locked])
+    assert quota.state is OpState.SUCCEEDED
+    assert quota.exit_code == 9
+    assert "second-level quota inactive" in quota.reason
+    assert locked.state is OpState.FAILED
+    assert "VZ_LOCKED" in locked.reason

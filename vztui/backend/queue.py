@@ -294,6 +294,8 @@ class OperationQueue:
             return
         if status.exit_code == 0:
             self._finish(op, OpState.SUCCEEDED, 0, "")
+        elif _informational(op.request.argv, status.exit_code):
+            self._finish(op, OpState.SUCCEEDED, status.exit_code, explain(op.request.argv, status.exit_code))
         else:
             self._finish(op, OpState.FAILED, status.exit_code, explain(op.request.argv, status.exit_code))
 
@@ -448,6 +450,13 @@ class OperationQueue:
         for op_id in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             self._ops.pop(op_id, None)
             self._outputs.pop(op_id, None)
+
+
+def _informational(argv: Sequence[str], exit_code: int) -> bool:
+    """A non-zero exit the tool documents as a report, not a failure (see ``ExitInfo.success``)."""
+    from vztui.openvz.exitcodes import explain_exit
+
+    return bool(argv) and explain_exit(argv[0], exit_code).success
 
 
 def explain(argv: Sequence[str], exit_code: int) -> str:

@@ -19,6 +19,9 @@ class ExitInfo:
     name: str
     meaning: str
     hint: str
+    success: bool = False
+    """The command did what was asked and says something more (vzquota's exit 9 from ``stat -t``: first-level quota
+    is fine, user/group quota is inactive); the queue records it as succeeded, with this meaning as its note."""
 
     def describe(self, code: int) -> str:
         """``exit 32 (VZ_VE_RUNNING): container is running — stop it first, …`` for logs and toasts."""
@@ -26,8 +29,15 @@ class ExitInfo:
         return f"{label}: {self.meaning}. {self.hint}".rstrip()
 
 
-def _table(rows: tuple[tuple[int, str, str, str], ...]) -> Mapping[int, ExitInfo]:
-    return MappingProxyType({code: ExitInfo(name, meaning, hint) for code, name, meaning, hint in rows})
+def _table(
+    rows: tuple[tuple[int, str, str, str], ...], *, informational: frozenset[int] = frozenset()
+) -> Mapping[int, ExitInfo]:
+    return MappingProxyType(
+        {
+            code: ExitInfo(name, meaning, hint, success=code == 0 or code in informational)
+            for code, name, meaning, hint in rows
+        }
+    )
 
 
 VZCTL_EXIT_CODES: Mapping[int, ExitInfo] = _table(
@@ -265,7 +275,10 @@ VZQUOTA_EXIT_CODES: Mapping[int, ExitInfo] = _table(
         (11, "EC_NOQUOTAFILE", "no quota file", "Initialise with `vzquota init`."),
         (12, "EC_INTERNAL", "internal vzquota error", "Report it."),
         (13, "EC_NOMOUNTPOINT", "cannot get the mount point", "Check VE_PRIVATE's filesystem."),
-    )
+    ),
+    # vzquota stat.c: `stat -t` exits EC_UGID_NOTRUN after printing everything when second-level quota is off,
+    # which is the default (QUOTAUGIDLIMIT=0); it is a report, not a failure (REFERENCE §6.1).
+    informational=frozenset({9}),
 )
 
 VZLIST_EXIT_CODES: Mapping[int, ExitInfo] = _table(
