@@ -83,7 +83,7 @@ def _accepted(validator: Callable[[str], Any], value: str) -> Any:
 
 
 @pytest.mark.parametrize("kind", sorted(STRUCTURED))
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=HOSTILE)
 def test_structured_values_are_refused_or_need_no_quoting(kind: str, value: str) -> None:
     result = _accepted(STRUCTURED[kind], value)
@@ -93,7 +93,7 @@ def test_structured_values_are_refused_or_need_no_quoting(kind: str, value: str)
 
 
 @pytest.mark.parametrize("kind", sorted(FREE_TEXT))
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=HOSTILE)
 def test_free_text_is_refused_or_free_of_control_characters(kind: str, value: str) -> None:
     result = _accepted(FREE_TEXT[kind], value)
@@ -102,7 +102,7 @@ def test_free_text_is_refused_or_free_of_control_characters(kind: str, value: st
 
 
 @pytest.mark.parametrize("kind", sorted(NUMBERS))
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=HOSTILE)
 def test_numbers_are_refused_or_within_what_vzctl_stores(kind: str, value: str) -> None:
     result = _accepted(NUMBERS[kind], value)
@@ -115,7 +115,7 @@ FORM_FIELDS += ("ipdel", "hostname", "nameserver", "searchdomain", "onboot", "na
 FORM_FIELDS += ("ubc.numproc",)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(field=st.sampled_from(FORM_FIELDS), value=HOSTILE)
 def test_a_set_form_is_refused_or_builds_a_clean_argv(field: str, value: str) -> None:
     changes, errors = validate_form({field: value}, host_cpus=4)

@@ -136,7 +136,7 @@ HOSTILE_TEXT = st.lists(
 
 
 @pytest.mark.parametrize("name", sorted(PARSERS))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=HOSTILE_TEXT)
 def test_random_text_is_data_or_parse_error(name: str, text: str) -> None:
     outcome(name, text)

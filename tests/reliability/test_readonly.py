@@ -145,9 +145,9 @@ def _run_cli(config: Path, action: str, ctid: int, pairs: Mapping[str, str], *, 
     return argv
 
 
-CLI_SAMPLE = ("destroy", "set", "create", "exec", "enter")
+CLI_SAMPLE = ("destroy", "set", "create", "enter")
 """Each ``vztui run`` polls its nodes first (~1 s on the simulator): the default run tries a sample of the kinds of
-builder (typed confirmation, validated form, plan, free text, interactive); the slow run tries the whole registry."""
+builder (typed confirmation, validated form, plan, interactive); the slow run tries the whole registry."""
 
 
 def _refuse_through_cli(

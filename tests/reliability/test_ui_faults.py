@@ -65,7 +65,7 @@ async def test_keys_are_handled_within_200_ms_while_a_node_is_frozen(
             nodes["hn1"].freeze()
             frozen_at = time.monotonic()
             went_stale = None
-            while time.monotonic() - frozen_at < 6:
+            while time.monotonic() - frozen_at < 4.5:
                 for key in ("down", "up"):
                     before = table.cursor_key
                     start = time.monotonic()
@@ -90,7 +90,7 @@ async def test_keys_are_handled_within_200_ms_while_a_node_is_frozen(
     finally:
         for node in nodes.values():
             node.thaw()
-    assert presses > 30
+    assert presses > 20
     print(
         f"\nduring the freeze, over {presses} presses: worst key handled in {worst * 1000:.1f} ms, "
         f"worst handled and repainted in {worst_rendered * 1000:.1f} ms"
