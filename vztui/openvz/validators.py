@@ -256,8 +256,11 @@ def validate_description(value: str, *, field: str = "description") -> str:
     for ch in value:
         if ch in "\n\r":
             raise ValidationError(field, "must be a single line")
-        if unicodedata.category(ch).startswith("C"):
+        category = unicodedata.category(ch)
+        if category.startswith("C"):
             raise ValidationError(field, f"contains a control character (U+{ord(ch):04X})")
+        if category in ("Zl", "Zp"):
+            raise ValidationError(field, f"must be a single line (U+{ord(ch):04X} separates lines)")
         if ch in '"\\':
             raise ValidationError(field, f"{ch!r} is not allowed (vzctl stores the text unescaped)")
     return value
