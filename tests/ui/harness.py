@@ -129,6 +129,7 @@ class FakeCluster:
         self.stopped = 0
         self.refreshed: list[str | None] = []
         self.submitted: list[OpRequest] = []
+        self.refresh_error: Exception | None = None
         self.ops: list[Operation] = []
         """What ``operations()`` returns (tests put queued or running operations here)."""
 
@@ -170,6 +171,8 @@ class FakeCluster:
 
     async def refresh(self, node: str | None = None) -> None:
         self.refreshed.append(node)
+        if self.refresh_error is not None:
+            raise self.refresh_error
 
     def set_paused(self, paused: bool) -> None:
         self._paused = paused

@@ -604,3 +604,16 @@ async def test_help_lists_only_what_can_run_with_the_users_keys() -> None:
         assert keys[titles.index("Failing now")] == "F"
         assert "Start" in titles and "Destroy" in titles
         assert "Resource usage" not in titles
+
+
+async def test_a_failing_refresh_is_a_notification_not_a_crash() -> None:
+    cluster = FakeCluster(standard_snapshots())
+    cluster.refresh_error = OSError("hn1: connection reset by peer")
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.1)
+        assert app.is_running
+        header = main_of(app).query_one(HeaderBar).state
+        assert header is not None and not header.refreshing
+        assert any("connection reset" in str(n.message) for n in app._notifications)

@@ -373,12 +373,13 @@ class MainScreen(Screen[None]):
             node = self.table.scope
             if node is None and self.table.cursor_key is not None:
                 node = split_key(self.table.cursor_key)[0]
-            self.run_worker(runner.invoke_create(node), group="actions")
+            self.run_worker(runner.invoke_create(node), group="actions", exit_on_error=False)
             return
         table = self.table
         self.run_worker(
             runner.invoke(action_id, table.targets(), hidden_marked=table.hidden_marked if table.marks else 0),
             group="actions",
+            exit_on_error=False,
         )
 
     def action_failing(self) -> None:
@@ -495,7 +496,7 @@ class MainScreen(Screen[None]):
             return
         self._refreshing = True
         self._update_header()
-        self.run_worker(self.cluster.refresh(), group="refresh", name="refresh")
+        self.run_worker(self.cluster.refresh(), group="refresh", name="refresh", exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
