@@ -59,7 +59,7 @@ def _journal_counts(journal: Journal) -> tuple[int, int]:
 @pytest.fixture
 def demo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("VZTUI_DEMO_DIR", str(tmp_path / "demo"))
-    monkeypatch.setenv("VZTUI_SIM_SPEED", "0.25")  # a restart takes ~0.5-1 s: the bulk lasts a few seconds
+    monkeypatch.setenv("VZTUI_SIM_SPEED", "0.15")  # a restart takes ~0.3-0.6 s: the bulk lasts a few seconds
     return tmp_path / "demo"
 
 

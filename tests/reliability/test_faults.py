@@ -109,7 +109,7 @@ async def test_sshd_killed_mid_operation_interrupts_it_and_the_node_comes_back(r
 
 async def test_sshd_frozen_mid_operation_ends_it_within_its_timeout(rig: Rig) -> None:
     op = await rig.cluster.submit(
-        OpRequest(node="hn1", argv=("vzctl", "restart", "102"), kind="restart", ctids=(102,), timeout=4)
+        OpRequest(node="hn1", argv=("vzctl", "restart", "102"), kind="restart", ctids=(102,), timeout=3)
     )
     await _running_with_output(rig, op)
     rig.nodes["hn1"].freeze()
@@ -118,7 +118,7 @@ async def test_sshd_frozen_mid_operation_ends_it_within_its_timeout(rig: Rig) ->
     await until(lambda: op.state.finished, 12, "the operation to end while its node is frozen")
     assert op.state in (OpState.FAILED, OpState.INTERRUPTED), op.reason
     assert "timed out" in op.reason or "lost hn1" in op.reason, op.reason
-    assert (op.finished_at or 0) - started < 4 + 6, "ended within its timeout plus the kill grace"
+    assert (op.finished_at or 0) - started < 3 + 6, "ended within its timeout plus the kill grace"
     await _still_refreshing(rig, "hn2")
     # Meanwhile the frozen node's polls fail too: stale, with the reason, and no data invented.
     await until(lambda: rig.health("hn1") is not NodeHealth.UP, 10, "hn1 to be reported stale")
