@@ -190,6 +190,12 @@ async def test_a_tick_rerenders_only_the_changed_rows() -> None:
         assert table.cell_text("hn1/102", "ram").startswith("246.1M/256M")
 
 
+def dimmed(table: CtTable, key: str, text: str) -> bool:
+    """Whether the segment of ``key``'s line holding ``text`` is drawn dim (a stale node's row)."""
+    segment = next(seg for seg in table._line(key) if text in seg.text)
+    return bool(segment.style is not None and segment.style.dim)
+
+
 async def test_stale_and_unreachable_nodes_are_shown_with_time_and_reason(utc: None) -> None:
     cluster = FakeCluster(standard_snapshots())
     app = make_app(cluster)
@@ -200,11 +206,14 @@ async def test_stale_and_unreachable_nodes_are_shown_with_time_and_reason(utc: N
         labels = [str(node.label) for node in tree.root.children[1].children]
         assert labels == ["stale since 14:13:20: poll timed out after 10 s"]
         assert str(tree.root.children[1].label).startswith("◐ hn2")
+        table = table_of(app)
+        assert dimmed(table, "hn2/201", "ci.hosting.local") and not dimmed(table, "hn1/101", "web1.example.com")
         header = main_of(app).query_one(HeaderBar).state
         assert header is not None and header.nodes_up == 1
         cluster.push(replace(cluster.snapshots()["hn2"], health=NodeHealth.UP, error=""))
         await pilot.pause()
         assert not tree.root.children[1].children
+        assert not dimmed(table, "hn2/201", "ci.hosting.local")
 
 
 async def test_selecting_a_node_scopes_the_table_and_the_root_shows_all() -> None:

@@ -184,6 +184,8 @@ class MainScreen(Screen[None]):
     def apply_delta(self, delta: NodeDelta) -> None:
         """One node's tick: the table, the tree line, the failing count and (if it shows this node) the panel."""
         node = delta.node
+        if delta.health_changed:
+            self.table.set_node_stale(node, delta.snapshot.health is not NodeHealth.UP)
         self.table.apply_delta(delta)
         tally = self._tallies.get(node)
         if tally is None:

@@ -39,6 +39,7 @@ BULK_CHANGES = 64
 """Rows appearing or vanishing in one delta beyond which one full sort beats inserting them one by one."""
 _ALL = frozenset({"*"})
 _UPTIME = frozenset({"uptime"})
+_STALE = Style(dim=True, italic=True)
 """Pseudo field set meaning "every column is dirty" (a row that just appeared)."""
 
 
@@ -121,6 +122,7 @@ class CtTable(ScrollView, can_focus=True):
         self._on_screen: dict[str, int] | None = None
         """While a batch runs: the rows on screen and their lines (see ``_begin_batch``)."""
         self._dirty_lines: set[int] = set()
+        self._stale_nodes: set[str] = set()
 
     # -- columns and geometry ----------------------------------------------------------------------------------
 
@@ -670,8 +672,23 @@ class CtTable(ScrollView, can_focus=True):
                 list(Segment.apply_style(strip, post_style=_background(self, "ct-table--marked"))),
                 self._line_width,
             )
+        if self._stale_nodes and self._rows[key].node in self._stale_nodes:
+            strip = Strip(list(Segment.apply_style(strip, post_style=_STALE)), self._line_width)
         self._lines[key] = strip
         return strip
+
+    def set_node_stale(self, node: str, stale: bool) -> None:
+        """Rows of a node whose last poll failed are dimmed: their figures are from its last good poll."""
+        if stale == (node in self._stale_nodes):
+            return
+        if stale:
+            self._stale_nodes.add(node)
+        else:
+            self._stale_nodes.discard(node)
+        prefix = f"{node}/"
+        for key in [key for key in self._lines if key.startswith(prefix)]:
+            del self._lines[key]
+        self.refresh()
 
     def _header_strip(self) -> Strip:
         if self._header is not None:
