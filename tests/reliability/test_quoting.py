@@ -15,6 +15,7 @@ from tests.sshd import SshdFactory, SshdNode
 from vztui.backend.cluster import Cluster
 from vztui.backend.nodespec import TransportKind
 from vztui.backend.operation import OpRequest, OpState
+from vztui.backend.transport import TransportError
 from vztui.backend.transports import OpenSshTransport, ParamikoTransport, create_transport
 from vztui.openvz.actions import build_argvs
 from vztui.openvz.errors import ValidationError
@@ -169,3 +170,36 @@ async def test_newline_and_nul_in_a_raw_argv_never_split_the_command(
         await transport.close()
     assert not canary.exists()
     assert len([c for c in _records(commands) if "vzctl" in c]) == 2, "the NUL argv was never sent"
+
+
+def test_the_config_refuses_a_host_or_user_that_looks_like_an_ssh_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vztui.cli import exitcodes, main
+
+    smuggled = f"-oProxyCommand=touch {tmp_path / 'canary'}"
+    config = tmp_path / "config.toml"
+    for key in ("host", "user"):
+        config.write_text(f'[nodes.hn1]\ntransport = "openssh"\n{key} = "{smuggled}"\n')
+        assert main(["ls", "--config", str(config)]) == exitcodes.USAGE
+        assert f"nodes.hn1.{key}" in capsys.readouterr().err
+    assert not (tmp_path / "canary").exists()
+
+
+async def test_a_hostile_host_never_becomes_an_ssh_option(tmp_path: Path, home: Path) -> None:
+    """A NodeSpec built by other code than the config loader still cannot smuggle ``-oProxyCommand``: ssh's
+    options all come before ``--``, the destination after it."""
+    from vztui.backend.nodespec import NodeSpec
+
+    canary = tmp_path / "canary"
+    smuggled = f"-oProxyCommand=touch {canary}"
+    transport = OpenSshTransport(NodeSpec("hn1", host=smuggled, transport=TransportKind.OPENSSH, connect_timeout=2))
+    argv = transport.ssh_argv(["vzctl", "status", "101"])
+    assert argv[argv.index("--") + 1] == smuggled, "the host is the destination, after --"
+    assert not any(arg.startswith("-oProxyCommand") for arg in argv[: argv.index("--")])
+    try:
+        with pytest.raises(TransportError):
+            await transport.run(["vzctl", "status", "101"], timeout=5)
+    finally:
+        await transport.close()
+    assert not canary.exists()
