@@ -62,7 +62,8 @@ _AUTH_FAILED = re.compile(r"Permission denied \(")
 _SSH_FAILURE = re.compile(
     r"^(ssh: |kex_exchange_identification|Connection (closed|reset|timed out|refused)|Unable to negotiate"
     r"|Connection to .* closed by remote host|Received disconnect|mux_client|Control ?Socket|"
-    r"banner exchange|Timeout, server .* not responding|Bad owner or permissions|ControlPath)",
+    r"banner exchange|Timeout, server .* not responding|Bad owner or permissions|ControlPath"
+    r"|hostname contains invalid characters)",
     re.MULTILINE,
 )
 _CHANGED_FINGERPRINT = re.compile(r"(SHA256:[A-Za-z0-9+/]+)")
