@@ -68,6 +68,7 @@ async def drive(mode: str, nodes: int, per_node: int, log: Log, replay: Path | N
         return
     engine = FakeEngine(nodes=nodes, per_node=per_node)
     engine_rss = rss_mib()[0]
+    log.event(app_start=time.monotonic())
     app = make_app(engine)
     app.driver_class = CountingDriver
     watch_cursor(app, log)
