@@ -626,3 +626,27 @@ async def test_a_failing_refresh_is_a_notification_not_a_crash() -> None:
         header = main_of(app).query_one(HeaderBar).state
         assert header is not None and not header.refreshing
         assert any("connection reset" in str(n.message) for n in app._notifications)
+
+
+def test_node_tally_follows_status_and_ram_limits_only_when_it_must_sum_them() -> None:
+    from vztui.backend.delta import compute_delta
+    from vztui.ui.widgets.node_tree import NodeTally
+
+    before = standard_snapshots()["hn1"]
+    cts = dict(before.containers)
+    cts[101] = replace(cts[101], status=CtStatus.STOPPED)
+    cts[102] = container(102, name="db102", hostname="db.example.com", physpages=62_000)
+    cts[102] = replace(cts[102], resources=MappingProxyType({**cts[102].resources}))
+    bigger = dict(cts[104].resources)
+    bigger["physpages"] = replace(bigger["physpages"], limit=131_072)
+    cts[104] = replace(cts[104], resources=MappingProxyType(bigger))
+    after = replace(before, containers=MappingProxyType(cts))
+    delta = compute_delta(before, after)
+    summing, counting = NodeTally(before), NodeTally(before, with_promised=False)
+    assert (summing.running, counting.running) == (3, 3)
+    promised = summing.promised
+    summing.apply(delta)
+    counting.apply(delta)
+    assert (summing.running, counting.running) == (2, 2)
+    assert summing.promised == promised + 65_536 * 4096
+    assert counting.promised == 0

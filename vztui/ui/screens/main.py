@@ -32,7 +32,7 @@ from vztui.ui.state.rows import row_key, split_key
 from vztui.ui.widgets.ct_table import CtTable
 from vztui.ui.widgets.filter_bar import FilterBar
 from vztui.ui.widgets.header import HeaderBar, HeaderState
-from vztui.ui.widgets.node_tree import NodeTally, NodeTree, summarise
+from vztui.ui.widgets.node_tree import NodeTally, NodeTree, needs_promised, summarise
 from vztui.ui.widgets.status_bar import StatusBar, StatusState
 
 if TYPE_CHECKING:
@@ -187,12 +187,13 @@ class MainScreen(Screen[None]):
         if delta.health_changed:
             self.table.set_node_stale(node, delta.snapshot.health is not NodeHealth.UP)
         self.table.apply_delta(delta)
+        info = self.cluster.node_info(node)
         tally = self._tallies.get(node)
-        if tally is None:
-            tally = self._tallies[node] = NodeTally(delta.snapshot)
+        if tally is None or tally.with_promised != needs_promised(info):
+            tally = self._tallies[node] = NodeTally(delta.snapshot, with_promised=needs_promised(info))
         else:
             tally.apply(delta)
-        self._tree.show_summary(summarise(delta.snapshot, self.cluster.node_info(node), tally))
+        self._tree.show_summary(summarise(delta.snapshot, info, tally))
         self._count(delta.snapshot)
         if delta.failcnt_increases:
             self._failcnt_log.add(delta.failcnt_increases)

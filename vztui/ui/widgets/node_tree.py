@@ -41,14 +41,19 @@ class NodeSummary:
 
 
 class NodeTally:
-    """Running count and promised RAM+swap of one node's CTs, kept per CT so a delta costs only its changed CTs."""
+    """Running count and promised RAM+swap of one node's CTs, kept per CT so a delta costs only its changed CTs.
 
-    __slots__ = ("_cts", "promised", "running")
+    ``with_promised=False`` (the node reports vzmemcheck's commitment itself) skips the RAM+swap sums, which would
+    otherwise be redone for every CT whose held values moved.
+    """
 
-    def __init__(self, snapshot: NodeSnapshot) -> None:
+    __slots__ = ("_cts", "promised", "running", "with_promised")
+
+    def __init__(self, snapshot: NodeSnapshot, *, with_promised: bool = True) -> None:
         self._cts: dict[int, tuple[bool, int]] = {}
         self.running = 0
         self.promised = 0
+        self.with_promised = with_promised
         for ctid, container in snapshot.containers.items():
             self._set(ctid, container)
 
@@ -58,8 +63,9 @@ class NodeTally:
             self._drop(ctid)
         for ctid in delta.appeared:
             self._set(ctid, containers[ctid])
+        watched = ("status", "resources") if self.with_promised else ("status",)
         for ctid, fields in delta.changed.items():
-            if "status" in fields or "resources" in fields:
+            if any(name in fields for name in watched):
                 self._set(ctid, containers[ctid])
 
     def _drop(self, ctid: int) -> None:
@@ -69,8 +75,10 @@ class NodeTally:
             self.promised -= old[1]
 
     def _set(self, ctid: int, container: Container) -> None:
-        resources = container.resources
-        promised = _promised(resources.get("physpages")) + _promised(resources.get("swappages"))
+        promised = 0
+        if self.with_promised:
+            resources = container.resources
+            promised = _promised(resources.get("physpages")) + _promised(resources.get("swappages"))
         entry = (container.status is CtStatus.RUNNING, promised)
         old = self._cts.get(ctid)
         if old == entry:
@@ -81,6 +89,11 @@ class NodeTally:
         self._cts[ctid] = entry
         self.running += entry[0]
         self.promised += promised
+
+
+def needs_promised(info: NodeInfo | None) -> bool:
+    """Whether the tree must sum RAM+swap limits itself (the node did not report vzmemcheck's commitment)."""
+    return info is None or info.capacity.mem_commit_percent is None
 
 
 def _promised(bc: Beancounter | None) -> int:
