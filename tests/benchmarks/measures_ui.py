@@ -274,9 +274,12 @@ def terminal_bytes(ctx: Context) -> Sequence[Result]:
     nodes, per_node, quick = _sizes(ctx)
     scratch = ctx.directory("bytes")
     warmup, window = (1.5, 5.0) if ctx.quick else (4.5, 30.0)
-    common = {"size": PTY_SIZE, "nodes": nodes, "per_node": per_node, "warmup": warmup, "window": window}
-    idle = ui_terminal.child_bytes("idle", scratch=scratch, **common)
-    active = ui_terminal.child_bytes("active", scratch=scratch, **common)
+    idle, active = (
+        ui_terminal.child_bytes(
+            mode, size=PTY_SIZE, nodes=nodes, per_node=per_node, warmup=warmup, window=window, scratch=scratch
+        )
+        for mode in ("idle", "active")
+    )
     htop = None
     if ui_terminal.HTOP:
         htop = ui_terminal.htop_bytes(size=PTY_SIZE, warmup=warmup, window=window, scratch=scratch)
