@@ -7,12 +7,14 @@ from collections.abc import Sequence
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable
+from textual.geometry import Region
+from textual.widget import Widget
 
 from tests.ui.panels_fakes import bc, container, rise, snapshot, vswap_resources
 from vztui.backend.snapshot import NodeSnapshot
 from vztui.ui.state.palette import CRIT_RATIO, WARN_RATIO
 from vztui.ui.widgets import beancounters
+from vztui.ui.widgets.bc_table import BeancounterTable
 from vztui.ui.widgets.beancounters import BeancounterPanel
 from vztui.ui.widgets.sparkline import sparkline_str
 
@@ -30,8 +32,7 @@ def _snap(*, numproc: int = 40, fails: int = 0, physpages: int = 20_000) -> Node
 
 
 def _cell(panel: BeancounterPanel, resource: str, column: str) -> Text:
-    table: DataTable[Text] = panel.query_one(DataTable)
-    return table.get_cell(resource, column)
+    return panel.query_one(BeancounterTable).get_cell(resource, column)
 
 
 def _no_history(_resource: str) -> Sequence[int]:
@@ -133,25 +134,63 @@ async def test_rows_are_updated_in_place_not_rebuilt() -> None:
     app = PanelApp()
     async with app.run_test(size=(100, 30)) as pilot:
         panel = app.query_one(BeancounterPanel)
-        table: DataTable[Text] = panel.query_one(DataTable)
+        table = panel.query_one(BeancounterTable)
         panel.show(_snap(numproc=40), 101, [], _no_history)
         await pilot.pause()
         table.move_cursor(row=4)
-        rows_before = dict(table.rows)
-        updates: list[tuple[object, object]] = []
-        original = table.update_cell
+        rows_before = table.row_keys
+        updates: list[str] = []
+        original = table.update_row
 
-        def spy(row_key: object, column_key: object, value: object, **kwargs: object) -> None:
-            updates.append((row_key, column_key))
-            original(row_key, column_key, value, **kwargs)  # type: ignore[arg-type]
+        def spy(key: str, cells: Sequence[Text]) -> bool:
+            updates.append(key)
+            return original(key, cells)
 
-        table.update_cell = spy  # type: ignore[method-assign]
+        table.update_row = spy  # type: ignore[method-assign]
         panel.show(_snap(numproc=40), 101, [], _no_history)
         assert updates == []  # nothing changed: nothing touched
         panel.show(_snap(numproc=41), 101, [], _no_history)
-        assert {row for row, _ in updates} == {"numproc"}
-        assert dict(table.rows) == rows_before
+        assert updates == ["numproc"]
+        assert table.row_keys == rows_before
         assert table.cursor_row == 4
+
+
+async def test_a_changed_figure_repaints_one_line_and_never_the_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The panel is re-shown on every tick of its node: a changed figure must cost its own cells and line, not a
+    layout pass of the whole screen (which repaints every widget on it) nor a re-render of every cell."""
+    app = PanelApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(BeancounterPanel)
+        table = panel.query_one(BeancounterTable)
+        panel.show(_snap(numproc=40), 101, [], _no_history)
+        await pilot.pause()
+        before = {column.key: table.get_cell("numproc", column.key) for column in table.columns}
+        refreshes: list[tuple[str, tuple[Region, ...], bool]] = []
+        rendered: list[str] = []
+        refresh, cell_strip = Widget.refresh, BeancounterTable._cell_strip
+
+        def spy_refresh(self: Widget, *regions: Region, **kwargs: bool) -> Widget:
+            refreshes.append((type(self).__name__, regions, bool(kwargs.get("layout"))))
+            return refresh(self, *regions, **kwargs)
+
+        def spy_cell(self: BeancounterTable, text: Text, width: int) -> object:
+            rendered.append(text.plain)
+            return cell_strip(self, text, width)
+
+        monkeypatch.setattr(Widget, "refresh", spy_refresh)
+        monkeypatch.setattr(BeancounterTable, "_cell_strip", spy_cell)
+        changed = snapshot("hn1", [container(101, name="web", resources=vswap_resources(numproc=41))], cpu={101: 12.0})
+        panel.show(changed, 101, [], _no_history)
+        await pilot.pause()
+        assert "12.0%" in str(panel.query_one("#bc-cpu").render())
+        assert [entry for entry in refreshes if entry[2]] == []
+        line = 1 + table.row_keys.index("numproc")
+        assert [regions for name, regions, _ in refreshes if name == "BeancounterTable"] == [
+            (Region(0, line, table.size.width, 1),)
+        ]
+        after = {column.key: table.get_cell("numproc", column.key) for column in table.columns}
+        differing = [after[key].plain for key in after if after[key] != before[key]]
+        assert "41" in differing and sorted(rendered) == sorted(differing)
 
 
 async def test_cpu_and_both_quota_levels_are_shown() -> None:
@@ -179,7 +218,7 @@ async def test_no_container_and_vanished_container() -> None:
         panel.show(_snap(), 999, [], _no_history)
         await pilot.pause()
         assert "no longer on hn1" in str(panel.query_one("#bc-title").render())
-        assert panel.query_one(DataTable).row_count == 0
+        assert panel.query_one(BeancounterTable).row_count == 0
         assert panel.target is None
 
 
@@ -209,12 +248,12 @@ async def test_cursor_points_at_the_flashing_row_unless_the_reader_is_in_the_tab
     app = PanelApp()
     async with app.run_test(size=(100, 12)) as pilot:
         panel = app.query_one(BeancounterPanel)
-        table: DataTable[Text] = panel.query_one(DataTable)
+        table = panel.query_one(BeancounterTable)
         table.blur()
         panel.show(_snap(physpages=10_000), 101, [], _no_history)
         await pilot.pause()
         assert table.cursor_row == 0  # nothing at ≥ 70 %: the top
-        names = [key.value for key in table.rows]
+        names = list(table.row_keys)
         panel.show(snapshot("hn1", []), 101, [], _no_history)  # the CT went away …
         panel.show(_snap(physpages=62_000), 101, [], _no_history)  # … and came back at 95 % RAM
         await pilot.pause()

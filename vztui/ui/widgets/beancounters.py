@@ -13,7 +13,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable
 
 from vztui.backend.snapshot import FailcntIncrease, NodeHealth, NodeSnapshot
 from vztui.openvz.models import Beancounter, Container, DiskUsage, QuotaUsage
@@ -21,6 +20,7 @@ from vztui.openvz.resources import BC_RESOURCES_ORDER, RESOURCES
 from vztui.openvz.units import Unit, human_value, is_unlimited
 from vztui.ui.state.palette import WARN_RATIO, Palette
 from vztui.ui.state.text import clean
+from vztui.ui.widgets.bc_table import BcColumn, BeancounterTable
 from vztui.ui.widgets.gauge import gauge, palette_of
 from vztui.ui.widgets.quiet_static import QuietStatic
 from vztui.ui.widgets.sparkline import sparkline
@@ -44,18 +44,18 @@ HistoryReader = Callable[[str], Sequence[int]]
 
 _ORDER = {name: index for index, name in enumerate(BC_RESOURCES_ORDER)}
 
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("resource", "Resource", 13),
-    ("held", "Held", 8),
-    ("gauge", " Use", BAR_WIDTH + 6),
-    ("barrier", "Barrier", 8),
-    ("limit", "Limit", 8),
-    ("failcnt", "Fails", 9),
-    ("maxheld", "Max", 8),
-    ("trend", " Trend", TREND_WIDTH + 1),
+COLUMNS: tuple[BcColumn, ...] = (
+    BcColumn("resource", "Resource", 13),
+    BcColumn("held", "Held", 8),
+    BcColumn("gauge", " Use", BAR_WIDTH + 6),
+    BcColumn("barrier", "Barrier", 8),
+    BcColumn("limit", "Limit", 8),
+    BcColumn("failcnt", "Fails", 9),
+    BcColumn("maxheld", "Max", 8),
+    BcColumn("trend", " Trend", TREND_WIDTH + 1),
 )
-"""Key, label, width. Cells carry their own spacing (right-justified numbers, a leading space in gauges and
-trends) and the table has no cell padding, so all eight columns fit an 80-column terminal."""
+"""Cells carry their own spacing (right-justified numbers, a leading space in gauges and trends) and the table has
+no cell padding, so all eight columns fit an 80-column terminal."""
 
 RowSignature = tuple[int, int, int, int, int, bool, int, int, tuple[int, ...]]
 
@@ -100,8 +100,7 @@ class BeancounterPanel(Widget):
 
     def compose(self) -> ComposeResult:
         yield QuietStatic(id="bc-title")
-        table: DataTable[Text] = DataTable(id="bc-table", cursor_type="row", cell_padding=0)
-        yield table
+        yield BeancounterTable(COLUMNS, id="bc-table")
         yield QuietStatic(id="bc-cpu")
         yield QuietStatic(id="bc-quota")
 
@@ -113,9 +112,6 @@ class BeancounterPanel(Widget):
     def on_mount(self) -> None:
         self._palette = palette_of(self.app)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-        table = self._table
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
         self._render_empty("No container selected")
 
     def _theme_changed(self, _theme: object) -> None:
@@ -129,8 +125,8 @@ class BeancounterPanel(Widget):
             self._render_all(snapshot, container)
 
     @property
-    def _table(self) -> DataTable[Text]:
-        return self.query_one("#bc-table", DataTable)
+    def _table(self) -> BeancounterTable:
+        return self.query_one("#bc-table", BeancounterTable)
 
     # -- public API ----------------------------------------------------------------------------------------------
 
@@ -231,7 +227,7 @@ class BeancounterPanel(Widget):
             if ratio < WARN_RATIO:
                 worst = names[0] if names else ""
         if worst:
-            self._table.move_cursor(row=names.index(worst), animate=False)
+            self._table.move_cursor(row=names.index(worst))
 
     def _end_flash(self) -> None:
         self._flash_timer = None
@@ -279,15 +275,12 @@ class BeancounterPanel(Widget):
         self.query_one("#bc-title", QuietStatic).show(title)
 
     def _render_rows(self, container: Container) -> None:
+        """Only rows whose figures changed are re-rendered (and, in the table, only their changed cells)."""
         table = self._table
         names = sorted(container.resources, key=_resource_order)
         if list(self._rows) != names:
-            table.clear()
-            self._rows.clear()
-            for name in names:
-                signature = self._signature(container.resources[name])
-                table.add_row(*self._cells(container.resources[name]), key=name)
-                self._rows[name] = signature
+            self._rows = {name: self._signature(container.resources[name]) for name in names}
+            table.set_rows([(name, self._cells(container.resources[name])) for name in names])
             return
         for name in names:
             bc = container.resources[name]
@@ -295,8 +288,7 @@ class BeancounterPanel(Widget):
             if self._rows.get(name) == signature:
                 continue
             self._rows[name] = signature
-            for (column, _label, _width), cell in zip(COLUMNS, self._cells(bc), strict=True):
-                table.update_cell(name, column, cell)
+            table.update_row(name, self._cells(bc))
 
     def _signature(self, bc: Beancounter) -> RowSignature:
         trend = tuple(self._history(bc.resource)[-TREND_WIDTH:])

@@ -8,7 +8,11 @@ from textual.widgets import Static
 
 
 class QuietStatic(Static):
-    """``show(text)`` repaints only when the plain text, spans or base style differ from what is shown."""
+    """``show(text)`` repaints only when the plain text, spans or base style differ from what is shown.
+
+    A change asks for a layout pass only when the widget's size follows its content (``auto`` width or height):
+    a line whose size CSS fixes is repainted in place, without re-arranging (and repainting) the whole screen.
+    """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -20,5 +24,11 @@ class QuietStatic(Static):
         if signature == self._signature:
             return False
         self._signature = signature
-        self.update(text)
+        self.update(text, layout=self.sized_by_content)
         return True
+
+    @property
+    def sized_by_content(self) -> bool:
+        """Whether new content can change this widget's size (then a change needs a layout pass)."""
+        height, width = self.styles.height, self.styles.width
+        return height is None or height.is_auto or (width is not None and width.is_auto)
