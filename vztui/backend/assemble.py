@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from vztui.backend.batch import Section, beancounter_source
+from vztui.backend.gcpause import paused_collector
 from vztui.backend.snapshot import NodeHealth, NodeSnapshot
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import (
@@ -57,6 +58,7 @@ class SnapshotAssembler:
 
     # -- entry point -------------------------------------------------------------------------------------------
 
+    @paused_collector
     def build(
         self,
         sections: Mapping[str, Section],

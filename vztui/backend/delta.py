@@ -13,6 +13,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import fields
 from types import MappingProxyType
 
+from vztui.backend.gcpause import paused_collector
 from vztui.backend.snapshot import (
     NEAR_LIMIT_RATIO,
     FailcntIncrease,
@@ -29,6 +30,7 @@ NearCache = MutableMapping[int, tuple[Container, tuple[NearLimit, ...]]]
 """ctid → (the Container object the findings were computed for, its near-limit findings)."""
 
 
+@paused_collector
 def compute_delta(
     prev: NodeSnapshot | None,
     cur: NodeSnapshot,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 
+from vztui.backend.gcpause import paused_collector
 from vztui.backend.snapshot import NodeSnapshot
 
 CPU = "cpu"
@@ -68,6 +69,7 @@ class History:
         self._series: dict[tuple[str, int], dict[str, _Series]] = {}
         self._seen: dict[str, Mapping[int, object]] = {}
 
+    @paused_collector
     def record(self, snapshot: NodeSnapshot, changed: Iterable[int] | None = None) -> None:
         """Add one tick of ``snapshot``. ``changed`` (the delta's changed + appeared CTIDs) limits the work; None
         means "look at every CT"."""
