@@ -17,7 +17,7 @@ from vztui.backend.delta import compute_delta
 from vztui.backend.nodespec import NodeSpec, TransportKind
 from vztui.backend.operation import Operation, OpRequest
 from vztui.backend.snapshot import NodeDelta, NodeHealth, NodeSnapshot
-from vztui.backend.transport import CommandResult, OutputLine
+from vztui.backend.transport import CommandResult, OutputLine, Transport
 from vztui.openvz.models import (
     Beancounter,
     Container,
@@ -214,6 +214,10 @@ class FakeCluster:
 
     def spec(self, node: str) -> NodeSpec:
         return NodeSpec(name=node, host=node, transport=TransportKind.LOCAL, refresh=2.0)
+
+    def transport(self, node: str) -> Transport:
+        """The fake reaches no node: the dashboard's tests never read through a transport."""
+        raise RuntimeError(f"FakeCluster has no transport to {node}")
 
 
 def make_app(cluster: Any, *, read_only: bool = False, keymap: dict[str, str] | None = None, **kw: Any) -> VztuiApp:

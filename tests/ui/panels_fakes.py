@@ -275,7 +275,13 @@ class FakeCluster:
 
     # -- driving the listeners like the engine does -------------------------------------------------------------
 
-    def push(self, new: NodeSnapshot, *, increases: Sequence[FailcntIncrease] = (), near_limit=()) -> NodeDelta:
+    def push(
+        self,
+        new: NodeSnapshot,
+        *,
+        increases: Sequence[FailcntIncrease] = (),
+        near_limit: Sequence[NearLimit] = (),
+    ) -> NodeDelta:
         self.node_snapshots[new.node] = new
         delta = NodeDelta(
             node=new.node,

@@ -22,6 +22,7 @@ from vztui.openvz.errors import ValidationError
 from vztui.openvz.presets import Preset
 from vztui.openvz.split import SplitResult, preset_toml, split_node
 from vztui.ui.backend_api import ClusterApi
+from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.operations import ActionRunner
 from vztui.ui.state.palette import Palette
 from vztui.ui.state.text import clean
@@ -46,7 +47,7 @@ def split_preset_name(node: str, count: int) -> str:
     return f"split{count}-{node}"
 
 
-class CapacityScreen(Screen[None]):
+class CapacityScreen(NoAutoLinks, Screen[None]):
     """Reads the node's tools once when shown (``ctrl+r`` again); the split is recomputed as the admin types."""
 
     CSS_PATH = "capacity.tcss"

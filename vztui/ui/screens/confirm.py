@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from vztui.ui.action_plan import ActionPlan
+from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.state.text import clean
 
 MAX_LISTED = 40
@@ -74,7 +75,7 @@ def diff_text(lines: Sequence[str]) -> Text:
     return text
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(NoAutoLinks, ModalScreen[bool]):
     """Dismisses with True only when the admin pressed Run (after typing the CTID or count when required)."""
 
     CSS_PATH = "confirm.tcss"

@@ -27,6 +27,7 @@ from vztui.openvz.presets import Preset, create_plan
 from vztui.openvz.validate import validate_ctid, validate_hostname, validate_ip, validate_layout, validate_template
 from vztui.ui.action_plan import ActionPlan, TargetPlan
 from vztui.ui.backend_api import ClusterApi
+from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.state.text import clean
 
 FIRST_FREE_CTID = 101
@@ -186,7 +187,7 @@ def plan_create(
     return ActionPlan(spec, (target,), protected=protected, title=title)
 
 
-class CreateScreen(ModalScreen[CreateRequest | None]):
+class CreateScreen(NoAutoLinks, ModalScreen[CreateRequest | None]):
     """Dismisses with a validated ``CreateRequest``, or None on cancel. Errors stay beside their field."""
 
     CSS_PATH = "forms.tcss"
@@ -210,7 +211,7 @@ class CreateScreen(ModalScreen[CreateRequest | None]):
             yield Label("Create container", id="heading")
             with Grid(id="fields"):
                 yield Label("Node")
-                nodes = [(name, name) for name in self._cluster.nodes]
+                nodes = [(Text(clean(name)), name) for name in self._cluster.nodes]
                 yield Select(nodes, value=self._node or Select.BLANK, id="node", allow_blank=not self._node)
                 yield Label("CTID")
                 pending = pending_creates(self._cluster.operations())
@@ -233,8 +234,9 @@ class CreateScreen(ModalScreen[CreateRequest | None]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Create…", id="submit", variant="primary")
 
-    def _template_options(self, info: NodeInfo | None) -> list[tuple[str, str]]:
-        return [(name, name) for name in (info.templates if info is not None else ())]
+    def _template_options(self, info: NodeInfo | None) -> list[tuple[Text, str]]:
+        """Template names come from the node's cache directory: shown as plain text, never as markup."""
+        return [(Text(clean(name)), name) for name in (info.templates if info is not None else ())]
 
     def _preset_text(self, name: str | None) -> Text:
         preset = self._presets.get(name) if name else None

@@ -24,6 +24,7 @@ from vztui.backend.transport import OutputLine, TransportError
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import Container, CtConfig, Layout, PloopSnapshot
 from vztui.ui.backend_api import ClusterApi
+from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.state.columns import format_uptime
 from vztui.ui.state.palette import Palette
 from vztui.ui.state.text import clean
@@ -75,7 +76,7 @@ def config_text(config: CtConfig, palette: Palette) -> Text:
     return text
 
 
-class CtDetailScreen(Screen[None]):
+class CtDetailScreen(NoAutoLinks, Screen[None]):
     """Overview, config file and snapshots of one CT; ``r`` re-reads the config and the snapshot list."""
 
     CSS_PATH = "ct_detail.tcss"
@@ -280,7 +281,7 @@ class CtDetailScreen(Screen[None]):
             config = await self._cluster.read_ct_config(self._node, self._ctid)
         except READ_ERRORS as error:
             self._config = None
-            target.show(Text(f"Could not read the config: {error}", style=self._palette.error))
+            target.show(Text(f"Could not read the config: {clean(str(error))}", style=self._palette.error))
             return
         self._config = config
         target.show(config_text(config, self._palette))
@@ -302,7 +303,7 @@ class CtDetailScreen(Screen[None]):
         except READ_ERRORS as error:
             self._snapshots = None
             table.display = False
-            status.show(Text(f"Could not list snapshots: {error}", style=self._palette.error))
+            status.show(Text(f"Could not list snapshots: {clean(str(error))}", style=self._palette.error))
             return
         self._snapshots = found
         table.clear()

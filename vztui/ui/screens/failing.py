@@ -22,6 +22,7 @@ from vztui.backend.transport import OutputLine
 from vztui.openvz.models import Beancounter, Container
 from vztui.openvz.units import human_value
 from vztui.ui.backend_api import ClusterApi
+from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.state.failing import RECENT_WINDOW, FailcntLog, FailingEntry, format_age, rank_failing
 from vztui.ui.state.palette import Palette
 from vztui.ui.state.text import clean
@@ -76,7 +77,7 @@ def _triage_commands() -> type:
     return TriageCommands
 
 
-class FailingScreen(Screen[tuple[str, int] | None]):
+class FailingScreen(NoAutoLinks, Screen[tuple[str, int] | None]):
     """Dismisses with (node, CTID) on enter, None on escape; ``t`` throttles the highlighted CT's CPU (live) and ``u``
     undoes the latest throttle (of the highlighted CT, else of any), also from the command palette.
 

@@ -15,7 +15,6 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from vztui.backend.delta import compute_delta
@@ -25,6 +24,7 @@ from vztui.backend.transport import OutputLine
 from vztui.openvz.models import QuotaUsage
 from vztui.ui.backend_api import ClusterApi
 from vztui.ui.keymap import BY_ID, KeyCommand, palette_only, screen_bindings
+from vztui.ui.no_links import NoAutoLinks, disable_auto_links
 from vztui.ui.state.columns import DEFAULT_COLUMNS
 from vztui.ui.state.failing import FailcntLog
 from vztui.ui.state.palette import Palette
@@ -49,7 +49,7 @@ HINTS: tuple[str, ...] = ("help", "filter", "failing", "ct_detail", "quit")
 """Commands the status line always names (with the user's keys)."""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(NoAutoLinks, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = screen_bindings()
 
     def __init__(
@@ -112,7 +112,6 @@ class MainScreen(Screen[None]):
         self._tree = self.query_one(NodeTree)
         self._header = self.query_one(HeaderBar)
         self.set_interval(FAILING_RECOUNT, self._age_failing)
-        self._no_links()
         self.apply_palette(_palette_of(self))
         table = self.table
         table.load(self.cluster.snapshots().values())
@@ -141,15 +140,10 @@ class MainScreen(Screen[None]):
         self._ops = OpsPane(self.cluster, clock=self.clock, id="ops")
         await self.query_one("#centre").mount(self._panel)
         await self.mount(self._ops, before=self.query_one(StatusBar))
-        self._no_links()
+        disable_auto_links(self)
         self.refresh_bindings()
         if self.table.cursor_key is not None and self._panel_timer is None:
             self._panel_follows_cursor()
-
-    def _no_links(self) -> None:
-        for widget in self.walk_children(Widget, with_self=True):
-            # Host text may look like a URL or an OSC 8 link; nothing here is ever a clickable link.
-            widget.auto_links = False
 
     def on_resize(self, event: events.Resize) -> None:
         """Narrow or short terminals (80×24 over SSH) give the table the space the tree and panels would take."""

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Label, Select, Static
 
 from vztui.backend.preflight import CHECK_NAMES, Level, Preflight, check_only, static_checks
+from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.state.text import clean
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def preflight_rows(results: Sequence[Preflight]) -> list[tuple[Text, ...]]:
     return rows
 
 
-class MigrateScreen(ModalScreen[None]):
+class MigrateScreen(NoAutoLinks, ModalScreen[None]):
     """Choose the target node and offline/live, run the pre-flight, then migrate the containers that passed."""
 
     CSS_PATH = "migrate.tcss"
@@ -55,7 +56,7 @@ class MigrateScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         cluster = self.runner.cluster
         sources = {node for node, _ in self.targets}
-        choices = [(name, name) for name in cluster.nodes if name not in sources]
+        choices = [(Text(clean(name)), name) for name in cluster.nodes if name not in sources]
         count = len(self.targets)
         with Vertical(id="dialog"):
             yield Label(f"Migrate {count} container{'s' if count != 1 else ''}", id="heading")

@@ -24,6 +24,7 @@ from vztui.backend.transport import OutputLine, TransportError
 from vztui.openvz.models import NodeInfo
 from vztui.openvz.units import KIB, PAGE_SIZE, human_bytes
 from vztui.ui.backend_api import ClusterApi
+from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.state.drift import DRIFT_KEYS, path_drift
 from vztui.ui.state.palette import Palette
 from vztui.ui.state.text import clean
@@ -93,7 +94,7 @@ def promised_memswap(snapshot: NodeSnapshot | None) -> int:
     return total
 
 
-class NodeDetailScreen(Screen[None]):
+class NodeDetailScreen(NoAutoLinks, Screen[None]):
     """Facts about one node; live while shown; ``r`` re-polls it, ``c`` opens the capacity tools, ``f`` fixes vz.conf
     drift and missing directories."""
 

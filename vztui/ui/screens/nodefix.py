@@ -21,6 +21,7 @@ from vztui.backend.nodefix import NodeFixPlan, plan_node_fix
 from vztui.backend.operation import Operation, OpState, ReadOnlyError
 from vztui.openvz.commands import display
 from vztui.ui.backend_api import ClusterApi
+from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.screens.confirm import commands_text
 from vztui.ui.state.drift import path_drift
 from vztui.ui.state.text import clean
@@ -28,7 +29,7 @@ from vztui.ui.state.text import clean
 FINISH_TIMEOUT = 120.0
 
 
-class NodeFixScreen(ModalScreen[bool]):
+class NodeFixScreen(NoAutoLinks, ModalScreen[bool]):
     """Dismisses with True once the fix ran and every step succeeded, False otherwise (cancel, failure, nothing)."""
 
     CSS_PATH = "nodefix.tcss"
@@ -52,7 +53,7 @@ class NodeFixScreen(ModalScreen[bool]):
                 yield Static(id="fix-diff")
                 yield Static(id="fix-commands")
             if self._protected:
-                yield Label(f"{clean(self._node)} is protected: type its name to confirm:", classes="section")
+                yield Label(Text(f"{clean(self._node)} is protected: type its name to confirm:"), classes="section")
                 yield Input(placeholder=self._node, id="typed")
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -82,7 +83,7 @@ class NodeFixScreen(ModalScreen[bool]):
                 known=info.vz,
             )
         except Exception as error:  # unreadable vz.conf, a value vztui refuses to write, a lost node …
-            status.update(Text(f"Cannot plan the fix of {node}: {error}"))
+            status.update(Text(f"Cannot plan the fix of {clean(node)}: {clean(str(error))}"))
             return
         self.plan = plan
         self._show(plan)

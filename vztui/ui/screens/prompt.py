@@ -14,6 +14,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.state.text import clean
 
 
@@ -29,7 +30,7 @@ Check = Callable[[Mapping[str, str]], str | None]
 """Returns why the values are refused (shown under the fields), or None to accept them."""
 
 
-class PromptScreen(ModalScreen[dict[str, str] | None]):
+class PromptScreen(NoAutoLinks, ModalScreen[dict[str, str] | None]):
     """Dismisses with the values by field id once ``check`` accepts them, or None on cancel."""
 
     CSS_PATH = "forms.tcss"

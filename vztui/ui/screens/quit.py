@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from vztui.backend.operation import Operation, OpState
+from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.state.text import clean
 
 SHOWN = 5
@@ -39,7 +40,7 @@ def pending_text(pending: Sequence[Operation]) -> Text:
     return text
 
 
-class QuitScreen(ModalScreen[bool]):
+class QuitScreen(NoAutoLinks, ModalScreen[bool]):
     """Dismisses with True only on "Quit anyway"; escape, n and the default button keep vztui running."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

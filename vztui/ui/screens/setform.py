@@ -25,6 +25,7 @@ from vztui.openvz.models import CtConfig
 from vztui.openvz.units import PAGE_SIZE
 from vztui.openvz.validate import SetChanges, format_bytes, format_kib, validate_form
 from vztui.ui.backend_api import ClusterApi
+from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.screens.confirm import diff_text
 from vztui.ui.state.text import clean
 
@@ -116,7 +117,7 @@ def current_value(field: str, raw: str) -> str:
     return raw
 
 
-class SetFormScreen(ModalScreen[SetFormResult | None]):
+class SetFormScreen(NoAutoLinks, ModalScreen[SetFormResult | None]):
     """Dismisses with the validated changes, or None on cancel. ``targets`` > 1: the same line runs on each."""
 
     CSS_PATH = "forms.tcss"

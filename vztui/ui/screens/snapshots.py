@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Label, Static
 from vztui.openvz.errors import ValidationError
 from vztui.openvz.models import Layout, PloopSnapshot
 from vztui.openvz.validate import validate_path, validate_snapshot_name
+from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.screens.prompt import PromptField, PromptScreen
 from vztui.ui.state.text import clean
 
@@ -65,7 +66,7 @@ def _check_target(values: Mapping[str, str]) -> str | None:
     return None
 
 
-class SnapshotsScreen(ModalScreen[None]):
+class SnapshotsScreen(NoAutoLinks, ModalScreen[None]):
     """The snapshots of CT ``ctid`` on ``node``; every change goes through ``runner`` (confirmation, queue)."""
 
     CSS_PATH = "snapshots.tcss"

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from vztui.ui.keymap import COMMANDS, Group, KeyCommand, display_keys, effective_keys, visible
+from vztui.ui.no_links import NoAutoLinks
 
 Available = Callable[[KeyCommand], bool]
 
@@ -40,7 +41,7 @@ def help_table(keymap: Mapping[str, str], *, read_only: bool, available: Availab
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(NoAutoLinks, ModalScreen[None]):
     """Closed with escape, q or ? again."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
