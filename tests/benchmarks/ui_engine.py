@@ -251,6 +251,9 @@ class FakeEngine:
     def node_info(self, node: str) -> NodeInfo | None:
         return None
 
+    async def refresh_static(self, node: str) -> NodeInfo | None:
+        return None
+
     async def read_ct_config(self, node: str, ctid: int) -> CtConfig:
         return CtConfig(ctid, MappingProxyType({}))
 

@@ -128,6 +128,7 @@ class FakeCluster:
         self.started = 0
         self.stopped = 0
         self.refreshed: list[str | None] = []
+        self.static_refreshed: list[str] = []
         self.submitted: list[OpRequest] = []
         self.refresh_error: Exception | None = None
         self.ops: list[Operation] = []
@@ -168,6 +169,10 @@ class FakeCluster:
         for ct in changed:
             cts[ct.ctid] = ct
         return self.push(replace(old, containers=MappingProxyType(cts), **overrides))
+
+    async def refresh_static(self, node: str) -> NodeInfo | None:
+        self.static_refreshed.append(node)
+        return self.node_info(node)
 
     async def refresh(self, node: str | None = None) -> None:
         self.refreshed.append(node)

@@ -136,6 +136,9 @@ class StaticCluster:
     def node_info(self, node: str) -> NodeInfo | None:
         return self._infos.get(node)
 
+    async def refresh_static(self, node: str) -> NodeInfo | None:
+        return self._infos.get(node)
+
     def spec(self, node: str) -> NodeSpec:
         return NodeSpec(node, transport=TransportKind.LOCAL)
 

@@ -196,6 +196,7 @@ class FakeCluster:
     cancelled: list[str] = field(default_factory=list)
     retried: list[str] = field(default_factory=list)
     refreshed: list[str | None] = field(default_factory=list)
+    static_refreshed: list[str] = field(default_factory=list)
     _paused: bool = False
 
     async def start(self) -> None:
@@ -226,6 +227,10 @@ class FakeCluster:
 
     async def refresh(self, node: str | None = None) -> None:
         self.refreshed.append(node)
+
+    async def refresh_static(self, node: str) -> NodeInfo | None:
+        self.static_refreshed.append(node)
+        return self.node_info(node)
 
     def set_paused(self, paused: bool) -> None:
         self._paused = paused

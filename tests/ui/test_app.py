@@ -650,3 +650,39 @@ def test_node_tally_follows_status_and_ram_limits_only_when_it_must_sum_them() -
     assert (summing.running, counting.running) == (2, 2)
     assert summing.promised == promised + 65_536 * 4096
     assert counting.promised == 0
+
+
+async def test_configured_presets_reach_the_create_form_and_the_runner_stops_listening_on_exit() -> None:
+    from textual.widgets import Select
+
+    from tests.ui.ops_support import until
+    from vztui.openvz.presets import Preset
+    from vztui.ui.screens.create import CreateScreen
+
+    small = Preset("small", (("ram", "256M"), ("swap", "256M")))
+    large = Preset("large", (("ram", "4G"), ("cpus", "4")))
+    cluster = FakeCluster(standard_snapshots())
+    app = make_app(cluster, presets={small.name: small, large.name: large})
+    async with app.run_test(size=SIZE) as pilot:
+        main = main_of(app)
+        await until(pilot, lambda: main.runner is not None, what="the action runner")
+        runner = main.runner
+        assert runner is not None and dict(runner.presets) == {"small": small, "large": large}
+        assert runner in cluster._listeners
+        main.action_ct_action("create")
+        await until(pilot, lambda: isinstance(app.screen, CreateScreen), what="the create form")
+        select = app.screen.query_one("#preset", Select)
+        await until(pilot, lambda: select.value == "small", what="the first configured preset chosen")
+        assert [value for _prompt, value in select._options if isinstance(value, str)] == ["small", "large"]
+    assert runner not in cluster._listeners and cluster._listeners == []
+
+
+async def test_without_configured_presets_the_form_offers_the_builtin_one() -> None:
+    from tests.ui.ops_support import until
+
+    cluster = FakeCluster(standard_snapshots())
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        main = main_of(app)
+        await until(pilot, lambda: main.runner is not None, what="the action runner")
+        assert main.runner is not None and list(main.runner.presets) == ["ispbasic"]

@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
             keymap=dict(where.config.keymap),
             theme=where.config.theme,
             columns=where.config.ui.columns,
+            presets=where.config.presets,
         )
         app.run()
         return_code = app.return_code

@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from vztui.backend.operation import Operation
 from vztui.backend.snapshot import NodeDelta
 from vztui.backend.transport import OutputLine
+from vztui.openvz.presets import Preset
 from vztui.ui.backend_api import ClusterApi
 from vztui.ui.keymap import unknown_ids
 from vztui.ui.screens.main import MainScreen
@@ -69,7 +70,9 @@ class VztuiApp(App[object]):
         clock: Callable[[], float] = time.time,
         columns: Sequence[str] | None = None,
         start_cluster: bool = True,
+        presets: Mapping[str, Preset] | None = None,
     ) -> None:
+        """``presets``: the configured create presets by name (None: the built-in ``ispbasic``)."""
         super().__init__()
         self.cluster = cluster
         self.cluster_name = cluster_name
@@ -78,6 +81,7 @@ class VztuiApp(App[object]):
         self.clock = clock
         self._columns = tuple(columns) if columns else DEFAULT_COLUMNS
         self._start_cluster = start_cluster
+        self.presets: Mapping[str, Preset] | None = presets
         self._requested_theme = theme
         self._unsubscribe: Callable[[], None] | None = None
         self._main: MainScreen | None = None
@@ -113,6 +117,7 @@ class VztuiApp(App[object]):
             clock=self.clock,
             columns=self._columns,
             refresh_every=_refresh_every(self.cluster),
+            presets=self.presets,
         )
         await self.push_screen(self._main)
         self.theme_changed_signal.subscribe(self, self._theme_changed)

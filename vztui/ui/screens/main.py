@@ -22,6 +22,7 @@ from vztui.backend.operation import Operation
 from vztui.backend.snapshot import FailcntIncrease, NearLimit, NodeDelta, NodeHealth, NodeSnapshot
 from vztui.backend.transport import OutputLine
 from vztui.openvz.models import QuotaUsage
+from vztui.openvz.presets import Preset
 from vztui.ui.backend_api import ClusterApi
 from vztui.ui.keymap import BY_ID, KeyCommand, palette_only, screen_bindings
 from vztui.ui.no_links import NoAutoLinks, disable_auto_links
@@ -62,6 +63,7 @@ class MainScreen(NoAutoLinks, Screen[None]):
         clock: Callable[[], float] = time.time,
         columns: tuple[str, ...] = DEFAULT_COLUMNS,
         refresh_every: float | None = None,
+        presets: Mapping[str, Preset] | None = None,
     ) -> None:
         super().__init__(id="main")
         self.cluster = cluster
@@ -71,6 +73,7 @@ class MainScreen(NoAutoLinks, Screen[None]):
         self.clock = clock
         self._columns = columns
         self._refresh_every = refresh_every
+        self._presets = presets
         self.runner: ActionRunner | None = None
         self._table: CtTable | None = None
         self._panel: BeancounterPanel | None = None
@@ -135,7 +138,7 @@ class MainScreen(NoAutoLinks, Screen[None]):
         from vztui.ui.widgets.beancounters import BeancounterPanel
         from vztui.ui.widgets.ops_pane import OpsPane
 
-        self.runner = ActionRunner(self.app, self.cluster)
+        self.runner = ActionRunner(self.app, self.cluster, presets=self._presets)
         self._panel = BeancounterPanel(id="beancounters")
         self._ops = OpsPane(self.cluster, clock=self.clock, id="ops")
         await self.query_one("#centre").mount(self._panel)
@@ -151,6 +154,7 @@ class MainScreen(NoAutoLinks, Screen[None]):
         self.set_class(event.size.height < 32, "-short")
 
     def on_unmount(self) -> None:
+        """The runner stops listening to the cluster (which outlives this screen in tests and on reconnects)."""
         if self.runner is not None:
             self.runner.close()
 

@@ -140,9 +140,7 @@ class NodeFixScreen(NoAutoLinks, ModalScreen[bool]):
         while not all(op.state.finished for op in self.ops) and loop.time() < deadline:
             await asyncio.sleep(0.05)
         failed = [op for op in self.ops if op.state is not OpState.SUCCEEDED]
-        refresh_static = getattr(self._cluster, "refresh_static", None)  # the engine re-reads vz.conf on request
-        if refresh_static is not None:
-            await refresh_static(self._node)
+        await self._cluster.refresh_static(self._node)  # vz.conf changed: the node's facts are read again
         if failed:
             first = failed[0]
             self.notify(
