@@ -12,7 +12,9 @@ keeps the previous tick's value and is named in ``error``.
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
+from array import array
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TypeVar
@@ -23,6 +25,7 @@ from vztui.backend.snapshot import NodeHealth, NodeSnapshot
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import (
     Beancounter,
+    BeancounterTable,
     Container,
     CtStatus,
     LoadAvg,
@@ -42,6 +45,17 @@ START_JITTER = 2.0
 _EMPTY_BC: Mapping[str, Beancounter] = MappingProxyType({})
 T = TypeVar("T")
 
+_ROW_TOKENS = 6
+"""resource, held, maxheld, barrier, limit, failcnt."""
+_BAD_FIRST_LINE = re.compile(r"[ \t\r]*[0-9\n]")
+_BAD_LINE = re.compile(r"\n[ \t\r]*[0-9\n]")
+"""A blank line, or a line starting with a number (a row cut in two): at a block's start, or anywhere in it (kept
+as two patterns: one with ``(?:^|\\n)`` cannot use the regex engine's literal-prefix scan and is ~15x slower)."""
+_MAX_LAYOUTS = 64
+"""Distinct resource columns remembered per node (a real node has one or two; hostile text cannot grow this)."""
+_Layout = tuple[tuple[str, ...], Mapping[str, int], tuple[int, ...] | None]
+"""(resource names, name -> row, the rows to keep when the block has dummy rows, else None)."""
+
 
 class SnapshotAssembler:
     """Builds one node's snapshots tick after tick, reusing everything that did not change."""
@@ -51,6 +65,8 @@ class SnapshotAssembler:
         self._vzlist_chunks: list[int] = []
         self._vzlist_parsed: list[Container] = []
         self._bc_blocks: dict[str, tuple[int, Mapping[str, Beancounter]]] = {}
+        self._bc_header = 0
+        self._layouts: dict[tuple[str, ...], _Layout] = {}
         self._merged: dict[int, tuple[Container, Mapping[str, Beancounter], Container]] = {}
         self._whole: dict[str, tuple[int, object]] = {}
         self.counters_only: frozenset[int] = frozenset()
@@ -183,10 +199,12 @@ class SnapshotAssembler:
         return done
 
     def _parse_beancounters(self, section: Section) -> Mapping[int, Mapping[str, Beancounter]]:
-        """/proc/bc/resources (or user_beancounters) per CT block, re-parsing only blocks whose text changed.
+        """/proc/bc/resources (or user_beancounters) per CT block, re-reading only blocks whose text changed.
 
         Every ``:`` in these files ends a uid (``      101:``) or the ``Version:`` line, so splitting on it cuts the
         file into blocks at C speed; each block's text is compared with the same CT's block of the previous tick.
+        A changed block in the kernel's own shape (one row a line, plain numbers) becomes a compact
+        BeancounterTable read at C speed; anything else goes through the strict parser, which names the problem.
         """
         from vztui.openvz.parsers import parse_bc_resources, parse_user_beancounters
 
@@ -198,20 +216,29 @@ class SnapshotAssembler:
         head_end = parts[1].rfind("\n")
         header = parts[0] + ":" + parts[1][: head_end + 1] if head_end >= 0 else ""
         uid = parts[1][head_end + 1 :]
+        fast = _plain_kernel_numbers(text) and self._header_ok(header, parse)
         old = self._bc_blocks
         blocks: dict[str, tuple[int, Mapping[str, Beancounter]]] = {}
         stale: list[tuple[str, str, int]] = []
+        read = self._read_block
         for part in parts[2:]:
             cut = part.rfind("\n")
             body, next_uid = (part[: cut + 1], part[cut + 1 :]) if cut >= 0 else (part, "")
             key = uid.strip()
             prev = old.get(key)
             fingerprint = hash(body)
-            if prev is not None and prev[0] == fingerprint:
+            if prev is not None and prev[0] == fingerprint and key not in blocks:
                 blocks[key] = prev
             else:
-                stale.append((uid, body, fingerprint))
+                table = read(body) if fast and key not in blocks and _is_uid(key) else None
+                if table is not None:
+                    blocks[key] = (fingerprint, table)
+                else:
+                    stale.append((uid, body, fingerprint))
             uid = next_uid
+        if uid.strip():  # a last row without its newline (cut off, or just unterminated): the strict parser decides
+            self._bc_blocks = {}
+            return _frozen_bc(parse(text))
         if stale:
             fresh = parse(header + "".join(f"{u}:{b}" for u, b, _ in stale))
             for u, _, fingerprint in stale:
@@ -221,6 +248,70 @@ class SnapshotAssembler:
                 blocks[key] = (fingerprint, MappingProxyType(counters) if counters is not None else _EMPTY_BC)
         self._bc_blocks = blocks
         return {int(key): value[1] for key, value in blocks.items() if key.isdigit()}
+
+    def _header_ok(self, header: str, parse: Callable[[str], object]) -> bool:
+        """Whether the beancounter file's first two lines are the kernel's (checked by the strict parser, once
+        per distinct header)."""
+        fingerprint = hash(header)
+        if self._bc_header == fingerprint:
+            return True
+        try:
+            parse(header)
+        except ParseError:
+            return False
+        self._bc_header = fingerprint
+        return True
+
+    def _read_block(self, body: str) -> BeancounterTable | None:
+        """One CT's rows (the text after ``<uid>:``) as a BeancounterTable, or None when the block is not exactly
+        one ``<resource> <5 numbers>`` row a line (the strict parser then reads it and names any problem).
+
+        Checked without a Python-level loop over rows: the tokens must come in sixes whose first is a resource
+        name (the layout check) and whose others are numbers (``int`` then ``array('Q')`` refuse anything else),
+        there must be one line per six tokens, and no line may be blank or start with a number. Together that
+        means every line starts a row and holds exactly one.
+        """
+        tokens = body.split()
+        rows = body.count("\n")
+        if (
+            not rows
+            or len(tokens) != _ROW_TOKENS * rows
+            or _BAD_FIRST_LINE.match(body)
+            or _BAD_LINE.search(body)
+            or body[-1] != "\n"
+        ):
+            return None
+        raw = tuple(tokens[0::_ROW_TOKENS])
+        layout = self._layouts.get(raw)
+        if layout is None:
+            layout = self._layout(raw)
+            if layout is None:
+                return None
+        names, index, keep = layout
+        del tokens[0::_ROW_TOKENS]
+        try:
+            values = array("Q", map(int, tokens))
+        except (ValueError, OverflowError):  # not a number, or outside 0 .. 2**64-1
+            return None
+        if keep is not None:
+            values = array("Q", [values[5 * at + column] for at in keep for column in range(5)])
+        return BeancounterTable(names, index, values)
+
+    def _layout(self, raw: tuple[str, ...]) -> _Layout | None:
+        """The shared names/index of a block's resource column (dummy rows dropped), or None when a name is not a
+        plain resource name or repeats. Remembered: every CT of a node has one of a few layouts."""
+        from vztui.openvz.resources import DUMMY
+
+        if len(self._layouts) >= _MAX_LAYOUTS:
+            self._layouts.clear()
+        keep = tuple(at for at, name in enumerate(raw) if name != DUMMY)
+        names = tuple(raw[at] for at in keep)
+        if len(set(names)) != len(names) or not all(name.isascii() and name.isidentifier() for name in names):
+            return None
+        index = MappingProxyType({name: row for row, name in enumerate(names)})
+        layout = (names, index, None if len(keep) == len(raw) else keep)
+        self._layouts[raw] = layout
+        return layout
 
     # -- merge -------------------------------------------------------------------------------------------------
 
@@ -243,8 +334,8 @@ class SnapshotAssembler:
                     continue
                 counters_only.add(ctid)
             if counters:
-                numproc = counters.get("numproc")
-                result = _with_counters(container, counters, numproc.held if numproc is not None else container.numproc)
+                numproc = _held(counters, "numproc")
+                result = _with_counters(container, counters, numproc if numproc is not None else container.numproc)
             else:
                 result = container
             merged[ctid] = (container, counters, result)
@@ -349,6 +440,26 @@ def _frozen(value: Mapping[int, T]) -> Mapping[int, T]:
 
 def _frozen_bc(value: Mapping[int, Mapping[str, Beancounter]]) -> Mapping[int, Mapping[str, Beancounter]]:
     return {ctid: MappingProxyType(dict(counters)) for ctid, counters in value.items()}
+
+
+def _held(counters: Mapping[str, Beancounter], resource: str) -> int | None:
+    if isinstance(counters, BeancounterTable):
+        return counters.held(resource)
+    bc = counters.get(resource)
+    return bc.held if bc is not None else None
+
+
+def _plain_kernel_numbers(text: str) -> bool:
+    """True when ``int()`` reads every number in ``text`` exactly as the kernel printed it (no sign, no ``_``, ASCII
+    digits only); the fast block reader is used only then."""
+    return text.isascii() and "+" not in text and "_" not in text and "-" not in text
+
+
+def _is_uid(key: str) -> bool:
+    return key.isascii() and key.isdigit() and len(key) <= _MAX_UID_DIGITS
+
+
+_MAX_UID_DIGITS = 10
 
 
 def _typed(value: object, kind: type[T]) -> T | None:

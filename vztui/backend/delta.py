@@ -21,7 +21,7 @@ from vztui.backend.snapshot import (
     NodeDelta,
     NodeSnapshot,
 )
-from vztui.openvz.models import Beancounter, Container
+from vztui.openvz.models import Beancounter, BeancounterTable, Container
 from vztui.openvz.units import INT_MAX, LONG_MAX
 
 _CONTAINER_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Container) if f.name != "resources")
@@ -100,6 +100,10 @@ def _changed_fields(before: Container, after: Container) -> list[str]:
 def _changed_counters(before: Container, after: Container, *, numproc: bool = True) -> list[str]:
     names = ["numproc"] if numproc and before.numproc != after.numproc else []
     old, new = before.resources, after.resources
+    if isinstance(old, BeancounterTable) and isinstance(new, BeancounterTable):
+        if old is not new and (old.names != new.names or old.numbers != new.numbers):
+            names.append("resources")
+        return names
     # Identity first: an unchanged beancounter is usually the very same object; equality only when it is not.
     if old is not new and (
         len(old) != len(new) or any((other := new.get(name)) is not bc and other != bc for name, bc in old.items())
@@ -115,6 +119,13 @@ def _failcnt_increases(
     after: Mapping[str, Beancounter],
     at: float,
 ) -> Iterable[FailcntIncrease]:
+    if isinstance(before, BeancounterTable) and isinstance(after, BeancounterTable) and before.names == after.names:
+        old_counts, new_counts = before.failcnts(), after.failcnts()
+        if old_counts != new_counts:
+            for resource, old_count, new_count in zip(after.names, old_counts, new_counts, strict=True):
+                if new_count > old_count:
+                    yield FailcntIncrease(node, ctid, resource, old_count, new_count, at)
+        return
     for resource, bc in after.items():
         old = before.get(resource)
         if old is None or old is bc:
@@ -126,7 +137,15 @@ def _failcnt_increases(
 def near_limits_of(node: str, container: Container) -> tuple[NearLimit, ...]:
     """Every resource of ``container`` at or above NEAR_LIMIT_RATIO of its effective limit."""
     found: list[NearLimit] = []
-    for resource, bc in container.resources.items():
+    resources = container.resources
+    if isinstance(resources, BeancounterTable):
+        for resource, held, _, barrier, limit, _ in resources.rows():
+            bound = barrier if 0 < barrier < INT_MAX or INT_MAX < barrier < LONG_MAX else limit
+            if not 0 < bound < LONG_MAX or bound == INT_MAX or held < bound * NEAR_LIMIT_RATIO:
+                continue
+            found.append(NearLimit(node, container.ctid, resource, held / bound))
+        return tuple(found)
+    for resource, bc in resources.items():
         # Beancounter.usage_ratio, inlined: this runs for every changed CT on every tick.
         bound = bc.barrier if 0 < bc.barrier < INT_MAX or INT_MAX < bc.barrier < LONG_MAX else bc.limit
         if not 0 < bound < LONG_MAX or bound == INT_MAX or bc.held < bound * NEAR_LIMIT_RATIO:

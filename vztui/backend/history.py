@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from vztui.backend.gcpause import paused_collector
 from vztui.backend.snapshot import NodeSnapshot
+from vztui.openvz.models import BeancounterTable
 
 CPU = "cpu"
 """The series name of CPU use (percent of one CPU, rounded to an integer)."""
@@ -91,7 +92,12 @@ class History:
             if percent is not None:
                 _put(series, CPU, tick, round(percent), limit)
             resources = container.resources
-            if resources:
+            if isinstance(resources, BeancounterTable):
+                for name in self.resources:
+                    held = resources.held(name)
+                    if held is not None:
+                        _put(series, name, tick, held, limit)
+            elif resources:
                 for name in self.resources:
                     bc = resources.get(name)
                     if bc is not None:

@@ -6,7 +6,8 @@ mutated; a change on the node produces new values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -95,6 +96,69 @@ class Beancounter:
         if bound is None:
             return None
         return self.held / bound
+
+
+class BeancounterTable(Mapping[str, Beancounter]):
+    """One CT's beancounters as one flat unsigned 64-bit array (five columns a row), read as {resource: Beancounter}.
+
+    Why: at 10,000 CTs x 24 rows, one Beancounter object a row cost ~37 MB and ~1 µs each to build on every tick,
+    while the poller only compares the numbers and the UI looks at a handful of CTs. A row's Beancounter is built
+    when it is read; the engine's checks (what changed, failcnt rises, near limits, history) use ``rows`` and
+    ``held`` instead. Immutable: ``names`` is a tuple (shared by every CT with the same rows) and ``numbers`` is
+    never written after construction.
+    """
+
+    __slots__ = ("_index", "names", "numbers")
+
+    def __init__(self, names: tuple[str, ...], index: Mapping[str, int], numbers: array[int]) -> None:
+        """``index`` maps each of ``names`` to its row number (shared, like ``names``); ``numbers`` holds
+        held, maxheld, barrier, limit, failcnt for each row in order."""
+        if len(numbers) != 5 * len(names) or len(index) != len(names):
+            raise ValueError(f"{len(names)} beancounter rows need {5 * len(names)} values, got {len(numbers)}")
+        self.names = names
+        self._index = index
+        self.numbers = numbers
+
+    def __getitem__(self, resource: str) -> Beancounter:
+        row = self._index[resource]
+        v = self.numbers
+        at = 5 * row
+        return Beancounter(resource, v[at], v[at + 1], v[at + 2], v[at + 3], v[at + 4])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __contains__(self, resource: object) -> bool:
+        return resource in self._index
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, BeancounterTable):
+            return self.names == other.names and self.numbers == other.numbers
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # a Mapping, like dict: equal by content, not hashable
+
+    def __repr__(self) -> str:
+        return f"BeancounterTable({dict(self.items())!r})"
+
+    def held(self, resource: str) -> int | None:
+        """The held value of ``resource`` without building its Beancounter (None when the CT has no such row)."""
+        row = self._index.get(resource)
+        return None if row is None else self.numbers[5 * row]
+
+    def rows(self) -> Iterator[tuple[str, int, int, int, int, int]]:
+        """(resource, held, maxheld, barrier, limit, failcnt) for each row, in the kernel's order."""
+        v = self.numbers
+        for row, name in enumerate(self.names):
+            at = 5 * row
+            yield name, v[at], v[at + 1], v[at + 2], v[at + 3], v[at + 4]
+
+    def failcnts(self) -> array[int]:
+        """Every row's failcnt, in the kernel's order (a copy)."""
+        return self.numbers[4::5]
 
 
 @dataclass(frozen=True, slots=True)
