@@ -13,8 +13,10 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "screenshots"
@@ -138,8 +140,105 @@ async def shoot(out: Path) -> list[Path]:
             await pilot.pause(0.2)
             save("help")
             await pilot.press("escape")
+            await pilot.pause(0.1)
+
+            await shoot_operations(app, pilot, tick, save)
             await app.action_quit()
     return written
+
+
+async def until(pilot: Any, predicate: Callable[[], object], what: str, within: float = 20.0) -> None:
+    """Let the app run until ``predicate()`` holds; a screenshot of a half-drawn dialog is worse than none."""
+    for _ in range(int(within / 0.05)):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise RuntimeError(f"screenshots: timed out waiting for {what}")
+
+
+async def shoot_operations(
+    app: Any, pilot: Any, tick: Callable[[], Awaitable[None]], save: Callable[[str], None]
+) -> None:
+    """The operations dialogs, each opened the way its key opens it (``ct_action``): the create form, the set form
+    with its config diff, a bulk confirmation with a skipped CT, and the migration pre-flight. Each is cancelled."""
+    from textual.widgets import Button, Input, Select
+
+    from vztui.backend.snapshot import NodeHealth
+    from vztui.ui.screens.confirm import ConfirmScreen
+    from vztui.ui.screens.create import CreateScreen
+    from vztui.ui.screens.main import PANEL_DELAY
+    from vztui.ui.screens.migrate import MigrateScreen
+    from vztui.ui.screens.setform import SetFormScreen
+
+    main = app.main_screen
+    table = main.table
+    snapshots = app.cluster.snapshots()
+    hn1 = snapshots["hn1"]
+    assert hn1.health is NodeHealth.UP
+    running = sorted(ctid for ctid, ct in hn1.containers.items() if ct.running)
+    stopped = sorted(ctid for ctid, ct in hn1.containers.items() if not ct.running)
+    assert len(running) >= 4 and stopped, "the demo's hn1 has running and stopped CTs"
+
+    # Create: the form on hn1 with the next free CTID suggested, a template from hn1's cache and the preset.
+    table.move_cursor_to(f"hn1/{running[0]}")
+    await pilot.pause(PANEL_DELAY + 0.1)
+    main.action_ct_action("create")
+    await until(pilot, lambda: isinstance(app.screen, CreateScreen), "the create form")
+    form = app.screen
+    templates = app.cluster.node_info("hn1").templates
+    form.query_one("#ostemplate", Select).value = templates[0]
+    form.query_one("#hostname", Input).value = "blog.example.com"
+    form.query_one("#ips", Input).value = "10.10.1.250"
+    await pilot.pause(0.2)
+    save("create")
+    form.dismiss(None)
+    await until(pilot, lambda: app.screen is main, "the create form to close")
+
+    # Set: RAM and hostname of a running CT, with the config diff and the one vzctl set line.
+    table.move_cursor_to(f"hn1/{running[1]}")
+    await pilot.pause(PANEL_DELAY + 0.1)
+    main.action_ct_action("set")
+    await until(pilot, lambda: isinstance(app.screen, SetFormScreen), "the set form")
+    setform = app.screen
+    await until(pilot, lambda: setform.conf_text is not None, "the CT's config")
+    setform.query_one("#ram", Input).value = "1G"
+    setform.query_one("#hostname", Input).value = "shop2.example.com"
+    await until(pilot, lambda: setform.current.changes is not None, "the diff preview")
+    await pilot.pause(0.2)
+    save("setform")
+    setform.dismiss(None)
+    await until(pilot, lambda: app.screen is main, "the set form to close")
+
+    # Bulk: stop four marked CTs, one of them already stopped (skipped, with the reason).
+    table.clear_marks()
+    for ctid in (*running[:3], stopped[0]):
+        table.move_cursor_to(f"hn1/{ctid}")
+        table.toggle_mark()
+    await pilot.pause(0.1)
+    main.action_ct_action("stop")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the bulk confirmation")
+    await pilot.pause(0.2)
+    save("bulk")
+    app.screen.dismiss(False)
+    await until(pilot, lambda: app.screen is main, "the confirmation to close")
+
+    # Migration: three CTs of hn1 checked against hn2 at once.
+    table.clear_marks()
+    for ctid in running[:3]:
+        table.move_cursor_to(f"hn1/{ctid}")
+        table.toggle_mark()
+    main.action_ct_action("migrate")
+    await until(pilot, lambda: isinstance(app.screen, MigrateScreen), "the migration dialog")
+    migrate = app.screen
+    migrate.query_one("#dest", Select).value = "hn2"
+    await pilot.pause(0.1)
+    migrate.query_one("#check", Button).press()
+    await until(pilot, lambda: len(migrate.results) == 3, "the pre-flight results")
+    await pilot.pause(0.2)
+    save("migrate")
+    migrate.dismiss(None)
+    await until(pilot, lambda: app.screen is main, "the migration dialog to close")
+    table.clear_marks()
 
 
 def main(argv: list[str]) -> int:
