@@ -127,7 +127,12 @@ class VztuiApp(App[object]):
         self._watch_hangup()
         if self._start_cluster:
             # After the first frame: starting spawns the first polls, which would otherwise delay it.
-            self.call_after_refresh(self.run_worker, self._start(), name="cluster-start", exit_on_error=False)
+            # The coroutine is made only when the callback runs: an app that exits before its first refresh (a
+            # test, a lost terminal) leaves no never-awaited coroutine behind.
+            self.call_after_refresh(self._start_worker)
+
+    def _start_worker(self) -> None:
+        self.run_worker(self._start(), name="cluster-start", exit_on_error=False)
 
     async def _start(self) -> None:
         try:
