@@ -51,7 +51,8 @@ class HeaderBar(Static):
         if state == self._state:
             return
         self._state = state
-        self.update(render_header(state, self._palette))
+        # One line high by CSS: a new figure is a repaint of that line, never a layout pass of the screen.
+        self.update(render_header(state, self._palette), layout=False)
 
 
 def render_header(state: HeaderState, palette: Palette) -> Text:

@@ -44,7 +44,8 @@ class StatusBar(Static):
         if state == self._state:
             return
         self._state = state
-        self.update(self._render_state(state))
+        # One line high by CSS: a new figure is a repaint of that line, never a layout pass of the screen.
+        self.update(self._render_state(state), layout=False)
 
     def _render_state(self, state: StatusState) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
