@@ -206,8 +206,9 @@ def _quota_row(parts: list[str], number: int, source: str, *, truncated: bool, p
 def _unglue(tokens: list[str], number: int, source: str) -> list[str]:
     """Split runs of digits back into usage, softlimit and hardlimit (three ``%15Lu`` columns, no separators).
 
-    Within a run every value after the first filled its column (15+ digits, no leading zero). Of the readings that
-    fit, one with softlimit == hardlimit wins (unlimited quotas set both); anything still ambiguous is refused.
+    Within a run every value after the first filled its column (15+ digits); no value has a leading zero (``%Lu``
+    pads with spaces), which also rules out reading ``0`` + two limits as a longer usage. Of the readings that fit,
+    one with softlimit == hardlimit wins (unlimited quotas set both); anything still ambiguous is refused.
     """
     if any(len(token) > 3 * _MAX_DIGITS for token in tokens):
         raise ParseError(
@@ -216,7 +217,7 @@ def _unglue(tokens: list[str], number: int, source: str) -> list[str]:
     readings: list[list[str]] = []
     for cuts in _cut_choices(tokens, 3 - len(tokens)):
         pieces = [piece for token, at in zip(tokens, cuts, strict=True) for piece in _split_at(token, at)]
-        if all(piece.isdigit() for piece in pieces):
+        if all(piece.isdigit() and (len(piece) == 1 or piece[0] != "0") for piece in pieces):  # %Lu: no 0-padding
             readings.append(pieces)
     if len(readings) > 1:
         readings = [reading for reading in readings if reading[1] == reading[2]] or readings
