@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from vztui.backend.assemble import SnapshotAssembler
 from vztui.backend.batch import new_nonce, poll_argv, split_sections
 from vztui.backend.delta import NearCache, compute_delta
+from vztui.backend.memtrim import trimmer
 from vztui.backend.nodeinfo import read_node_info, vz_dir
 from vztui.backend.nodespec import NodeSpec
 from vztui.backend.snapshot import NodeDelta, NodeHealth, NodeSnapshot
@@ -210,9 +211,10 @@ class NodePoller:
             return self._publish(self._failed(prev, f"internal error in the transport: {exc!r}"), prev)
         duration = time.monotonic() - started
         try:
+            job = functools.partial(self._digest, result, nonce, previous, taken_at=taken_at, duration=duration)
+            executor = _assembly_executor()
             digested = await asyncio.get_running_loop().run_in_executor(
-                _assembly_executor(),
-                functools.partial(self._digest, result, nonce, previous, taken_at=taken_at, duration=duration),
+                executor, functools.partial(trimmer.run, job, functools.partial(_nothing_queued, executor))
             )
         except Exception as exc:  # a parser bug must not kill this node's poller (or anyone else's)
             log.exception("%s: could not build a snapshot", self.node)
@@ -274,6 +276,11 @@ class NodePoller:
 
 
 _executor: ThreadPoolExecutor | None = None
+
+
+def _nothing_queued(executor: ThreadPoolExecutor) -> bool:
+    """Whether no other node's output waits for the assembly thread (cancelled jobs leave the queue as it runs)."""
+    return executor._work_queue.empty()
 
 
 def _assembly_executor() -> ThreadPoolExecutor:
