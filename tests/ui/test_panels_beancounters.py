@@ -14,7 +14,7 @@ from tests.ui.panels_fakes import bc, container, rise, snapshot, vswap_resources
 from vztui.backend.snapshot import NodeSnapshot
 from vztui.ui.state.palette import CRIT_RATIO, WARN_RATIO
 from vztui.ui.widgets import beancounters
-from vztui.ui.widgets.bc_table import BeancounterTable
+from vztui.ui.widgets.bc_table import BeancounterGrid
 from vztui.ui.widgets.beancounters import BeancounterPanel
 from vztui.ui.widgets.sparkline import sparkline_str
 
@@ -32,7 +32,7 @@ def _snap(*, numproc: int = 40, fails: int = 0, physpages: int = 20_000) -> Node
 
 
 def _cell(panel: BeancounterPanel, resource: str, column: str) -> Text:
-    return panel.query_one(BeancounterTable).get_cell(resource, column)
+    return panel.query_one(BeancounterGrid).get_cell(resource, column)
 
 
 def _no_history(_resource: str) -> Sequence[int]:
@@ -134,7 +134,7 @@ async def test_rows_are_updated_in_place_not_rebuilt() -> None:
     app = PanelApp()
     async with app.run_test(size=(100, 30)) as pilot:
         panel = app.query_one(BeancounterPanel)
-        table = panel.query_one(BeancounterTable)
+        table = panel.query_one(BeancounterGrid)
         panel.show(_snap(numproc=40), 101, [], _no_history)
         await pilot.pause()
         table.move_cursor(row=4)
@@ -161,31 +161,31 @@ async def test_a_changed_figure_repaints_one_line_and_never_the_layout(monkeypat
     app = PanelApp()
     async with app.run_test(size=(100, 30)) as pilot:
         panel = app.query_one(BeancounterPanel)
-        table = panel.query_one(BeancounterTable)
+        table = panel.query_one(BeancounterGrid)
         panel.show(_snap(numproc=40), 101, [], _no_history)
         await pilot.pause()
         before = {column.key: table.get_cell("numproc", column.key) for column in table.columns}
         refreshes: list[tuple[str, tuple[Region, ...], bool]] = []
         rendered: list[str] = []
-        refresh, cell_strip = Widget.refresh, BeancounterTable._cell_strip
+        refresh, cell_strip = Widget.refresh, BeancounterGrid._cell_strip
 
         def spy_refresh(self: Widget, *regions: Region, **kwargs: bool) -> Widget:
             refreshes.append((type(self).__name__, regions, bool(kwargs.get("layout"))))
             return refresh(self, *regions, **kwargs)
 
-        def spy_cell(self: BeancounterTable, text: Text, width: int) -> object:
+        def spy_cell(self: BeancounterGrid, text: Text, width: int) -> object:
             rendered.append(text.plain)
             return cell_strip(self, text, width)
 
         monkeypatch.setattr(Widget, "refresh", spy_refresh)
-        monkeypatch.setattr(BeancounterTable, "_cell_strip", spy_cell)
+        monkeypatch.setattr(BeancounterGrid, "_cell_strip", spy_cell)
         changed = snapshot("hn1", [container(101, name="web", resources=vswap_resources(numproc=41))], cpu={101: 12.0})
         panel.show(changed, 101, [], _no_history)
         await pilot.pause()
         assert "12.0%" in str(panel.query_one("#bc-cpu").render())
         assert [entry for entry in refreshes if entry[2]] == []
         line = 1 + table.row_keys.index("numproc")
-        assert [regions for name, regions, _ in refreshes if name == "BeancounterTable"] == [
+        assert [regions for name, regions, _ in refreshes if name == "BeancounterGrid"] == [
             (Region(0, line, table.size.width, 1),)
         ]
         after = {column.key: table.get_cell("numproc", column.key) for column in table.columns}
@@ -218,7 +218,7 @@ async def test_no_container_and_vanished_container() -> None:
         panel.show(_snap(), 999, [], _no_history)
         await pilot.pause()
         assert "no longer on hn1" in str(panel.query_one("#bc-title").render())
-        assert panel.query_one(BeancounterTable).row_count == 0
+        assert panel.query_one(BeancounterGrid).row_count == 0
         assert panel.target is None
 
 
@@ -248,7 +248,7 @@ async def test_cursor_points_at_the_flashing_row_unless_the_reader_is_in_the_tab
     app = PanelApp()
     async with app.run_test(size=(100, 12)) as pilot:
         panel = app.query_one(BeancounterPanel)
-        table = panel.query_one(BeancounterTable)
+        table = panel.query_one(BeancounterGrid)
         table.blur()
         panel.show(_snap(physpages=10_000), 101, [], _no_history)
         await pilot.pause()

@@ -32,7 +32,7 @@ class BcColumn:
     width: int
 
 
-class BeancounterTable(ScrollView, can_focus=True):
+class BeancounterGrid(ScrollView, can_focus=True):
     """Rows keyed by resource name under a fixed header; a row cursor that follows the keys of the main table."""
 
     BINDINGS: ClassVar[list[BindingType]] = table_bindings()

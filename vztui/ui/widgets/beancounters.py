@@ -20,7 +20,7 @@ from vztui.openvz.resources import BC_RESOURCES_ORDER, RESOURCES
 from vztui.openvz.units import Unit, human_value, is_unlimited
 from vztui.ui.state.palette import WARN_RATIO, Palette
 from vztui.ui.state.text import clean
-from vztui.ui.widgets.bc_table import BcColumn, BeancounterTable
+from vztui.ui.widgets.bc_table import BcColumn, BeancounterGrid
 from vztui.ui.widgets.gauge import gauge, palette_of
 from vztui.ui.widgets.quiet_static import QuietStatic
 from vztui.ui.widgets.sparkline import sparkline
@@ -100,7 +100,7 @@ class BeancounterPanel(Widget):
 
     def compose(self) -> ComposeResult:
         yield QuietStatic(id="bc-title")
-        yield BeancounterTable(COLUMNS, id="bc-table")
+        yield BeancounterGrid(COLUMNS, id="bc-table")
         yield QuietStatic(id="bc-cpu")
         yield QuietStatic(id="bc-quota")
 
@@ -125,8 +125,8 @@ class BeancounterPanel(Widget):
             self._render_all(snapshot, container)
 
     @property
-    def _table(self) -> BeancounterTable:
-        return self.query_one("#bc-table", BeancounterTable)
+    def _table(self) -> BeancounterGrid:
+        return self.query_one("#bc-table", BeancounterGrid)
 
     # -- public API ----------------------------------------------------------------------------------------------
 
