@@ -286,3 +286,24 @@ def test_kernel_follows_a_live_set_until_the_ct_stops(fresh_cluster: SimCluster)
     assert run_in_process(root, "vzctl", "stop", str(ctid), "--fast").code == 0
     state = node.read_state()
     assert "live_conf" not in state.cts[ctid].extra
+
+
+def test_a_state_change_shows_at_once_when_the_simulated_clock_runs_ahead(
+    fresh_cluster: SimCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``VZTUI_SIM_NOW`` later than real time, /proc must still notice a stop made right after a refresh."""
+    import time
+
+    from tests.sim.conftest import run_in_process
+
+    monkeypatch.setenv("VZTUI_SIM_NOW", repr(time.time() + 3600))
+    root = fresh_cluster.nodes["hn1"]
+    node = SimNode(root)
+    ctid = next(c for c, runtime in sorted(node.read_state().cts.items()) if c and runtime.running)
+    node.refresh_proc(force=True)
+    assert f"{ctid} " in (root / "proc" / "vz" / "veinfo").read_text()
+    assert run_in_process(root, "vzctl", "stop", str(ctid), "--fast").code == 0
+    listed = run_in_process(root, "vzlist", "-H", "-o", "ctid,status", str(ctid))
+    assert listed.stdout.split() == [str(ctid), "stopped"]
+    node.refresh_proc()
+    assert not any(line.split()[0] == str(ctid) for line in (root / "proc" / "vz" / "veinfo").read_text().splitlines())

@@ -28,18 +28,28 @@ CT_STAMP = ".vzsim-stamp-ct"
 def is_fresh(node: SimNode, now: float) -> bool:
     """True when /proc was written less than MAX_AGE ago and after the last state or config change."""
     try:
-        stamp = os.stat(node.root / "proc" / STAMP).st_mtime
+        info = os.stat(node.root / "proc" / STAMP)
     except FileNotFoundError:
         return False
+    stamp = info.st_mtime
     if now - stamp >= MAX_AGE or stamp > now + 1:
         return False
+    return not _changed_since(node, info.st_ctime)
+
+
+def _changed_since(node: SimNode, written: float) -> bool:
+    """Whether the node's state or configs changed after /proc was written.
+
+    ``written`` is the stamp's ctime: real wall-clock time, which is what the state and config files' mtimes are
+    in, even when ``VZTUI_SIM_NOW`` moves the simulated clock (the stamp's mtime) away from it.
+    """
     for path in (node.store.path, node.host(CONF_DIR)):
         try:
-            if os.stat(path).st_mtime > stamp:
-                return False
+            if os.stat(path).st_mtime > written:
+                return True
         except FileNotFoundError:
             continue
-    return True
+    return False
 
 
 def load_configs(node: SimNode, state: NodeState) -> dict[int, dict[str, str]]:
@@ -105,18 +115,12 @@ def refresh(node: SimNode, *, force: bool = False, now: float | None = None) -> 
 
 def _per_ct_fresh(node: SimNode, now: float) -> bool:
     try:
-        stamp = os.stat(node.root / "proc" / CT_STAMP).st_mtime
+        info = os.stat(node.root / "proc" / CT_STAMP)
     except FileNotFoundError:
         return False
-    if now - stamp >= PER_CT_MAX_AGE:
+    if now - info.st_mtime >= PER_CT_MAX_AGE:
         return False
-    for path in (node.store.path, node.host(CONF_DIR)):
-        try:
-            if os.stat(path).st_mtime > stamp:
-                return False
-        except FileNotFoundError:
-            continue
-    return True
+    return not _changed_since(node, info.st_ctime)
 
 
 def write_all(
