@@ -214,7 +214,13 @@ class NodePoller:
             job = functools.partial(self._digest, result, nonce, previous, taken_at=taken_at, duration=duration)
             executor = _assembly_executor()
             digested = await asyncio.get_running_loop().run_in_executor(
-                executor, functools.partial(trimmer.run, job, functools.partial(_nothing_queued, executor))
+                executor,
+                functools.partial(
+                    trimmer.run,
+                    job,
+                    functools.partial(_nothing_queued, executor),
+                    len(result.stdout) + len(result.stderr),
+                ),
             )
         except Exception as exc:  # a parser bug must not kill this node's poller (or anyone else's)
             log.exception("%s: could not build a snapshot", self.node)
