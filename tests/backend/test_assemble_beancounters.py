@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 import pytest
 
+from tests.samples import SAMPLES
 from vztui.backend.assemble import SnapshotAssembler
 from vztui.backend.batch import Section
 from vztui.backend.delta import compute_delta, near_limits_of
@@ -18,7 +18,6 @@ from vztui.openvz.errors import ParseError
 from vztui.openvz.models import Beancounter, BeancounterTable, Container, CtStatus
 from vztui.openvz.parsers import parse_bc_resources, parse_user_beancounters
 
-SAMPLES = Path("/work/shared/openvz/samples")
 HEAD = (
     "Version: 2.5\n"
     "       uid  resource                     held              maxheld              barrier                limit"

@@ -5,12 +5,11 @@ Expected files are written out by hand from the reference text, not produced by 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.samples import SAMPLES
 from vztui.openvz.conf import (
     apply_sample,
     apply_set,
@@ -24,8 +23,6 @@ from vztui.openvz.conflines import read_config_request
 from vztui.openvz.setparams import SetParamError, parse_create_args, parse_set_args
 from vztui.openvz.setvalues import generate_mac
 from vztui.openvz.units import LONG_MAX
-
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "openvz" / "samples"
 
 # A CT created from ve-vswap-256m (comments kept, as `vzctl create` copies the sample), plus create's own keys.
 CREATED = """\

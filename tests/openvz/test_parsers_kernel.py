@@ -4,10 +4,10 @@ hostile input: exact values, and ParseError (never another exception) for anythi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.samples import sample_text
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import Beancounter, FsUsage, LoadAvg, MemInfo, VeInfo, VeStat
 from vztui.openvz.parsers.beancounters import parse_bc_resources, parse_user_beancounters
@@ -16,7 +16,6 @@ from vztui.openvz.parsers.procvz import VESTAT_COLUMNS, parse_proc_vzquota, pars
 from vztui.openvz.resources import BC_RESOURCES_ORDER, USER_BEANCOUNTERS_ORDER
 from vztui.openvz.units import INT_MAX, LONG_MAX
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "openvz" / "samples"
 U64_MAX = 2**64 - 1
 LM = LONG_MAX
 HEADER_64 = (
@@ -27,10 +26,7 @@ HEADER_32 = "       uid  resource           held    maxheld    barrier      limi
 
 
 def sample(name: str) -> str:
-    path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"shared sample {name} is not on this machine")
-    return path.read_text(encoding="utf-8")
+    return sample_text(name)
 
 
 def bcs(rows: dict[str, tuple[int, int, int, int, int]]) -> dict[str, Beancounter]:

@@ -1,4 +1,4 @@
-"""Tool-output parsers against the real captures in ../shared/openvz/samples and the simulator's tools.
+"""Tool-output parsers against the real captures in tests/samples and the simulator's tools.
 
 Transcripts keep their ``# command`` prompt lines (SOURCES.md); ``_output`` strips them as the samples' notes say.
 """
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.samples import sample_text
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import Container, CtStatus, DiskUsage, Layout, VzConf
 from vztui.openvz.parsers import (
@@ -31,15 +32,11 @@ from vztui.sim.node import SimNode
 from vztui.sim.provision import init_node, provision_ct
 from vztui.sim.runner import run_tool
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "openvz" / "samples"
 DEFAULT_FIELDS = ["ctid", "numproc", "status", "ip", "hostname"]
 
 
 def _sample(name: str) -> str:
-    for path in (SAMPLES / name, Path("/work/shared/openvz/samples") / name):
-        if path.exists():
-            return path.read_text(encoding="utf-8")
-    pytest.skip(f"sample {name} not available")
+    return sample_text(name)
 
 
 def _output(name: str) -> str:

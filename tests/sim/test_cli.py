@@ -10,16 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.samples import sample_text
 from tests.sim.conftest import run_cli
 from vztui.sim.cluster import SimCluster
 from vztui.sim.node import SimNode
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "openvz" / "samples"
-
 
 def _sample(name: str) -> str:
-    candidates = [SAMPLES / name, Path("/work/shared/openvz/samples") / name]
-    return next(p for p in candidates if p.exists()).read_text()
+    return sample_text(name)
 
 
 def test_init_bare_ships_vzctl_defaults(tmp_path: Path) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.samples import SAMPLES
 from vztui.sim.node import SimNode
 from vztui.sim.provision import init_node
 from vztui.sim.vzctl import main
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "openvz" / "samples"
 PLOOP_DEV = r"/dev/ploop\d+"
 
 

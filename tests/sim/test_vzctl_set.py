@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.samples import SAMPLES
 from vztui.sim.node import SimNode
 from vztui.sim.provision import init_node
 from vztui.sim.vzctl import main
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "openvz" / "samples"
 CREATE_KEYS = (
     'VE_ROOT="/vz/root/$VEID"\n'
     'VE_PRIVATE="/vz/private/$VEID"\n'
