@@ -234,6 +234,17 @@ async def test_more_commands_than_channels_all_complete(make: MakeTransport) -> 
     assert 0.8 <= elapsed < 4, "12 commands over 8 channels take two waves, not twelve"
 
 
+async def test_a_session_refused_at_the_servers_maxsessions_is_retried_not_failed(
+    make: MakeTransport, sshd_factory: SshdFactory
+) -> None:
+    """sshd answers "Connect failed" past MaxSessions (here 3); the transport (8 channels) waits for one to free."""
+    tight = sshd_factory("tight", options={"MaxSessions": "3"})
+    ssh = make(tight)
+    results = await asyncio.gather(*(ssh.run(["sh", "-c", f"sleep 0.3; echo {i}"]) for i in range(6)))
+    assert [r.stdout for r in results] == [f"{i}\n".encode() for i in range(6)]
+    assert all(r.exit_code == 0 for r in results)
+
+
 async def test_read_file_honours_root_prefix(make: MakeTransport, tmp_path: Path) -> None:
     root = tmp_path / "noderoot"
     (root / "proc" / "vz").mkdir(parents=True)

@@ -216,7 +216,7 @@ class ParamikoTransport(Transport):
         timeout = self.spec.connect_timeout
 
         def open_channel() -> paramiko.Channel:
-            channel = conn.open_session(timeout=timeout)
+            channel = _open_session_patiently(conn, timeout)
             try:
                 if pty:
                     channel.get_pty(term="dumb", width=200, height=50)
@@ -423,3 +423,21 @@ def _send_all(channel: paramiko.Channel, data: bytes) -> None:
     """Send the command's stdin bytes; no EOF after them (EOF is the watchdog's kill signal)."""
     with contextlib.suppress(OSError, paramiko.SSHException):
         channel.sendall(data)
+
+
+SESSION_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
+"""Back-off when sshd refuses a session at its MaxSessions limit: channels we have finished with may still count
+there until sshd has processed their close, so a refusal right after a wave of commands is transient."""
+
+
+def _open_session_patiently(conn: paramiko.Transport, timeout: float) -> paramiko.Channel:
+    """``open_session``, retried a few times on sshd's "Connect failed" (OPEN_CONNECT_FAILED) refusal while the
+    connection itself stays up; any other failure, or a refusal that outlasts the back-off, is raised."""
+    for delay in SESSION_RETRY_DELAYS:
+        try:
+            return conn.open_session(timeout=timeout)
+        except paramiko.ChannelException as exc:
+            if exc.code != paramiko.common.OPEN_FAILED_CONNECT_FAILED or not conn.is_active():
+                raise
+        time.sleep(delay)  # on the transport's worker thread, never on the event loop
+    return conn.open_session(timeout=timeout)
