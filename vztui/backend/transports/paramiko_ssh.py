@@ -432,12 +432,20 @@ there until sshd has processed their close, so a refusal right after a wave of c
 
 def _open_session_patiently(conn: paramiko.Transport, timeout: float) -> paramiko.Channel:
     """``open_session``, retried a few times on sshd's "Connect failed" (OPEN_CONNECT_FAILED) refusal while the
-    connection itself stays up; any other failure, or a refusal that outlasts the back-off, is raised."""
+    connection itself stays up; any other failure, or a refusal that outlasts the back-off, is raised.
+
+    paramiko keeps the refusal in one per-connection slot, so when several threads open channels at once a refused
+    thread may find the slot emptied by another and get the generic "Unable to open channel." instead: the same
+    refusal, retried the same way.
+    """
     for delay in SESSION_RETRY_DELAYS:
         try:
             return conn.open_session(timeout=timeout)
         except paramiko.ChannelException as exc:
             if exc.code != paramiko.common.OPEN_FAILED_CONNECT_FAILED or not conn.is_active():
+                raise
+        except paramiko.SSHException as exc:
+            if str(exc) != "Unable to open channel." or not conn.is_active():
                 raise
         time.sleep(delay)  # on the transport's worker thread, never on the event loop
     return conn.open_session(timeout=timeout)
