@@ -24,6 +24,25 @@ class ClusterListener(Protocol):
     def on_output(self, op_id: str, lines: Sequence[OutputLine]) -> None: ...
 
 
+class DeltaForwarder:
+    """A listener for screens that only show snapshots: deltas go to ``on_delta``, operations and output are ignored.
+
+    Screens subscribe one while they are shown and call the returned unsubscribe when they go away.
+    """
+
+    def __init__(self, on_delta: Callable[[NodeDelta], None]) -> None:
+        self._on_delta = on_delta
+
+    def on_delta(self, delta: NodeDelta) -> None:
+        self._on_delta(delta)
+
+    def on_operation(self, op: Operation) -> None:
+        return None
+
+    def on_output(self, op_id: str, lines: Sequence[OutputLine]) -> None:
+        return None
+
+
 class ClusterApi(Protocol):
     """Everything the dashboard asks of the engine: snapshots and deltas in, intents (OpRequests) out."""
 

@@ -5,7 +5,7 @@ node, and its ploop snapshots. Reads happen in workers; failures are shown in pl
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,12 +18,12 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from vztui.backend.cluster import CommandFailedError
-from vztui.backend.operation import Operation, ReadOnlyError
+from vztui.backend.operation import ReadOnlyError
 from vztui.backend.snapshot import NodeDelta, NodeHealth, NodeSnapshot
-from vztui.backend.transport import OutputLine, TransportError
+from vztui.backend.transport import TransportError
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import Container, CtConfig, Layout, PloopSnapshot
-from vztui.ui.backend_api import ClusterApi
+from vztui.ui.backend_api import ClusterApi, DeltaForwarder
 from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.state.columns import format_uptime
 from vztui.ui.state.palette import Palette
@@ -44,22 +44,6 @@ SNAPSHOT_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("description", "Description", 20),
     ("uuid", "UUID", 38),
 )
-
-
-class _Listener:
-    """Re-renders the overview when the CT's node reports (unsubscribed when the screen goes away)."""
-
-    def __init__(self, screen: CtDetailScreen) -> None:
-        self._screen = screen
-
-    def on_delta(self, delta: NodeDelta) -> None:
-        self._screen.delta_arrived(delta)
-
-    def on_operation(self, op: Operation) -> None:
-        return None
-
-    def on_output(self, op_id: str, lines: Sequence[OutputLine]) -> None:
-        return None
 
 
 def config_text(config: CtConfig, palette: Palette) -> Text:
@@ -147,7 +131,7 @@ class CtDetailScreen(NoAutoLinks, Screen[None]):
         self.query_one("#ct-config-path", QuietStatic).show(
             Text(f"/etc/vz/conf/{self._ctid}.conf on {clean(self._node)}", style=self._palette.muted)
         )
-        self._unsubscribe = self._cluster.subscribe(_Listener(self))
+        self._unsubscribe = self._cluster.subscribe(DeltaForwarder(self.delta_arrived))
         self.render_overview()
         self.action_reload()
 

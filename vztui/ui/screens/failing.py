@@ -16,12 +16,10 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer
 
 from vztui.backend.delta import near_limits_of
-from vztui.backend.operation import Operation
 from vztui.backend.snapshot import NearLimit, NodeDelta, NodeHealth, NodeSnapshot
-from vztui.backend.transport import OutputLine
 from vztui.openvz.models import Beancounter, Container
 from vztui.openvz.units import human_value
-from vztui.ui.backend_api import ClusterApi
+from vztui.ui.backend_api import ClusterApi, DeltaForwarder
 from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.state.failing import RECENT_WINDOW, FailcntLog, FailingEntry, format_age, rank_failing
 from vztui.ui.state.palette import Palette
@@ -45,22 +43,6 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("use", "Use", 5),
     ("when", "When", 6),
 )
-
-
-class _Listener:
-    """Forwards the engine's callbacks to the screen while it is shown (unsubscribed when it goes away)."""
-
-    def __init__(self, screen: FailingScreen) -> None:
-        self._screen = screen
-
-    def on_delta(self, delta: NodeDelta) -> None:
-        self._screen.delta_arrived(delta)
-
-    def on_operation(self, op: Operation) -> None:
-        return None
-
-    def on_output(self, op_id: str, lines: Sequence[OutputLine]) -> None:
-        return None
 
 
 def current_near_limits(snapshots: Mapping[str, NodeSnapshot]) -> dict[str, tuple[NearLimit, ...]]:
@@ -136,7 +118,7 @@ class FailingScreen(NoAutoLinks, Screen[tuple[str, int] | None]):
             table.add_column(label, key=key, width=width)
         if not self._near_given:
             self._near = current_near_limits(self._cluster.snapshots())
-        self._unsubscribe = self._cluster.subscribe(_Listener(self))
+        self._unsubscribe = self._cluster.subscribe(DeltaForwarder(self.delta_arrived))
         self.set_interval(AGE_INTERVAL, self.rerank)
         self.rerank()
         table.focus()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,12 +18,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
-from vztui.backend.operation import Operation
 from vztui.backend.snapshot import NodeDelta, NodeHealth, NodeSnapshot
-from vztui.backend.transport import OutputLine, TransportError
+from vztui.backend.transport import TransportError
 from vztui.openvz.models import NodeInfo
 from vztui.openvz.units import KIB, PAGE_SIZE, human_bytes
-from vztui.ui.backend_api import ClusterApi
+from vztui.ui.backend_api import ClusterApi, DeltaForwarder
 from vztui.ui.no_links import NoAutoLinks
 from vztui.ui.state.drift import DRIFT_KEYS, path_drift
 from vztui.ui.state.palette import Palette
@@ -36,22 +35,6 @@ HOST_CPUUNITS = 1000
 BAR_WIDTH = 12
 REFRESH_DELAY = 0.5
 LABEL_WIDTH = 15
-
-
-class _Listener:
-    """Re-renders the screen when its node's delta arrives (unsubscribed when the screen goes away)."""
-
-    def __init__(self, screen: NodeDetailScreen) -> None:
-        self._screen = screen
-
-    def on_delta(self, delta: NodeDelta) -> None:
-        self._screen.delta_arrived(delta)
-
-    def on_operation(self, op: Operation) -> None:
-        return None
-
-    def on_output(self, op_id: str, lines: Sequence[OutputLine]) -> None:
-        return None
 
 
 def drift_report(infos: Mapping[str, NodeInfo | None], node: str) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -142,7 +125,7 @@ class NodeDetailScreen(NoAutoLinks, Screen[None]):
     def on_mount(self) -> None:
         self._palette = palette_of(self.app)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-        self._unsubscribe = self._cluster.subscribe(_Listener(self))
+        self._unsubscribe = self._cluster.subscribe(DeltaForwarder(self.delta_arrived))
         self.render_all()
         self.query_one("#node-body", VerticalScroll).focus()
 
