@@ -274,8 +274,11 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split(") ", 1)[1][0] != "Z"
+    try:  # the process may be reaped between the kill(0) and this read: gone counts as dead
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):  # ENOENT, or ESRCH when it dies mid-read
+        return False
+    return stat.split(") ", 1)[1][0] != "Z"
 
 
 async def test_an_informational_exit_succeeds_with_its_meaning_and_the_same_code_elsewhere_fails(
