@@ -74,8 +74,11 @@ def test_kernel_ticker_dies_when_vztui_is_killed(tmp_path: Path) -> None:
         except ProcessLookupError:
             return
         # A zombie still answers kill(0) until reaped by init; its state says it is gone.
-        status = Path(f"/proc/{ticker}/stat")
-        if status.exists() and status.read_text().split(")")[1].split()[0] == "Z":
+        try:
+            status = Path(f"/proc/{ticker}/stat").read_text()
+        except OSError:  # reaped between kill(0) and the read
+            return
+        if status.split(")")[1].split()[0] == "Z":
             return
         time.sleep(0.05)
     pytest.fail("the kernel ticker outlived vztui")
