@@ -31,34 +31,13 @@ from vztui.openvz.models import (
     NodeInfo,
     PloopSnapshot,
 )
+from vztui.openvz.resources import BC_RESOURCES_ORDER
 from vztui.openvz.units import LONG_MAX
 
 NOW = 1_790_000_000.0
 """The frozen wall clock of the fake data (uptimes never tick over during a run)."""
 GIB = 1024**3
-RESOURCES: tuple[str, ...] = (
-    "kmemsize",
-    "lockedpages",
-    "privvmpages",
-    "shmpages",
-    "numproc",
-    "physpages",
-    "vmguarpages",
-    "oomguarpages",
-    "numtcpsock",
-    "numflock",
-    "numpty",
-    "numsiginfo",
-    "tcpsndbuf",
-    "tcprcvbuf",
-    "othersockbuf",
-    "dgramrcvbuf",
-    "numothersock",
-    "dcachesize",
-    "numfile",
-    "numiptent",
-    "swappages",
-)
+RESOURCES: tuple[str, ...] = BC_RESOURCES_ORDER
 """The beancounters a vSwap kernel reports per CT (so the app's memory holds what a real tick holds)."""
 TEMPLATES = ("centos-7-x86_64", "debian-11-x86_64", "ubuntu-22.04-x86_64", "centos-6-x86_64")
 CHANGING_COLUMNS = 3
