@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -28,18 +28,19 @@ if __package__ in (None, ""):
 
 from tests.benchmarks.common import REPO, Result, rss_mib
 from tests.benchmarks.tick_cpu import RawPoll, capture
+from tests.replay import ReplayOnlyTransport
 from vztui.backend.batch import POLL_SCRIPT
 from vztui.backend.history import DEFAULT_SAMPLES
 from vztui.backend.nodeinfo import STATIC_SCRIPT
 from vztui.backend.nodespec import NodeSpec, TransportKind
-from vztui.backend.transport import CommandResult, LinkState, LinkStatus, StreamEvent, Transport, TransportError
+from vztui.backend.transport import CommandResult
 
 GOAL_MB = 120.0
 HISTORY_TICKS = DEFAULT_SAMPLES + 10
 """Ticks replayed: enough to fill every CT's history ring."""
 
 
-class ReplayTransport(Transport):
+class ReplayTransport(ReplayOnlyTransport):
     """Answers the poll and the static read from files captured on a simulated node; reads them on every call, as
     a real transport receives fresh bytes every tick (nothing captured stays in memory between calls)."""
 
@@ -62,21 +63,6 @@ class ReplayTransport(Transport):
         out = (self._dir / f"{name}.out").read_bytes().replace(f"@@{old}".encode(), f"@@{nonce}".encode())
         err = (self._dir / f"{name}.err").read_bytes().replace(f"@@{old}".encode(), f"@@{nonce}".encode())
         return CommandResult(tuple(argv), 0, out, err, 0.0)
-
-    def stream(self, argv: Sequence[str], *, timeout: float = 3600.0, pty: bool = False) -> AsyncIterator[StreamEvent]:
-        raise TransportError(self.node, "the replay transport runs no operations")
-
-    async def read_file(self, path: str) -> bytes:
-        raise FileNotFoundError(path)
-
-    def run_interactive(self, argv: Sequence[str]) -> int:
-        raise TransportError(self.node, "the replay transport has no terminal")
-
-    def link_status(self) -> LinkStatus:
-        return LinkStatus(LinkState.CONNECTED, 0.0)
-
-    async def close(self) -> None:
-        return
 
 
 def save_replay(directory: Path, roots: Mapping[str, Path], captured: Mapping[str, tuple[RawPoll, RawPoll]]) -> None:
@@ -105,7 +91,7 @@ def save_replay(directory: Path, roots: Mapping[str, Path], captured: Mapping[st
         (target / "static.nonce").write_text(nonce)
 
 
-async def _run_engine(directory: Path, ticks: int) -> dict[str, float]:
+async def _run_engine(directory: Path, ticks: int) -> dict[str, float | str]:
     from vztui.backend.cluster import Cluster
 
     nodes = sorted(p.name for p in directory.iterdir() if p.is_dir())

@@ -26,13 +26,14 @@ import sys
 import threading
 from array import array
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
 import pytest
 
+from tests.replay import ReplayOnlyTransport
 from vztui.backend.batch import POLL_SCRIPT, new_nonce, poll_argv, split_sections
 from vztui.backend.cluster import Cluster
 from vztui.backend.history import CPU, DEFAULT_RESOURCES, DEFAULT_SAMPLES
@@ -42,11 +43,7 @@ from vztui.backend.operation import Operation
 from vztui.backend.snapshot import NodeDelta
 from vztui.backend.transport import (
     CommandResult,
-    LinkState,
-    LinkStatus,
     OutputLine,
-    StreamEvent,
-    Transport,
     TransportError,
 )
 from vztui.sim.cluster import build_cluster
@@ -153,7 +150,7 @@ def capture_node(root: Path, store: Path, frames: int, *, churn: bool) -> NodeCa
     return NodeCapture(static, tuple(polls))
 
 
-class ReplayTransport(Transport):
+class ReplayTransport(ReplayOnlyTransport):
     """Answers each poll with the node's next captured frame (cyclically) and the static read with its capture."""
 
     def __init__(self, node: str, capture: NodeCapture) -> None:
@@ -170,21 +167,6 @@ class ReplayTransport(Transport):
         if script == STATIC_SCRIPT:
             return self._capture.static.answer(argv, argv[5])
         raise TransportError(self.node, f"the replay transport only answers polls, not {argv[:2]}")
-
-    def stream(self, argv: Sequence[str], *, timeout: float = 3600.0, pty: bool = False) -> AsyncIterator[StreamEvent]:
-        raise TransportError(self.node, "the replay transport runs no operations")
-
-    async def read_file(self, path: str) -> bytes:
-        raise FileNotFoundError(path)
-
-    def run_interactive(self, argv: Sequence[str]) -> int:
-        raise TransportError(self.node, "the replay transport has no terminal")
-
-    def link_status(self) -> LinkStatus:
-        return LinkStatus(LinkState.CONNECTED, 0.0)
-
-    async def close(self) -> None:
-        return
 
 
 class CountingListener:
