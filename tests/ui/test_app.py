@@ -9,7 +9,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.ui.harness import NOW, FakeCluster, container, make_app, standard_snapshots
+from tests.ui.harness import NOW, FakeCluster, container, make_app, snapshot, standard_snapshots
 from vztui.backend.snapshot import NodeHealth, NodeSnapshot
 from vztui.openvz.models import CtStatus
 from vztui.ui.app import VztuiApp
@@ -579,6 +579,56 @@ async def test_incremental_order_always_equals_a_fresh_sort() -> None:
             expected = sort_order(shown, table.sort_column, reverse=table.sort_reverse, now=NOW)
             assert list(table.order) == expected, f"step {step}: sort {table.sort_column} reverse {table.sort_reverse}"
             assert table.cursor_key is None or table.cursor_key in expected
+
+
+async def test_a_live_sort_with_many_moves_resorts_once_and_keeps_the_cursor_on_its_screen_row() -> None:
+    """Sorted by CPU with every CPU moving: past the move budget the order goes stale and is sorted once, after the
+    tick's deltas; reading it earlier sorts it then. Either way it equals a fresh sort, and the cursor's row stays
+    on the same screen line."""
+    import random
+
+    from vztui.ui.state.columns import sort_order
+    from vztui.ui.widgets.ct_table import BULK_CHANGES
+
+    rng = random.Random(5)
+    per_node = 3 * BULK_CHANGES
+    snapshots = {
+        node: snapshot(
+            node, [container(base + i) for i in range(per_node)], cpu=dict.fromkeys(range(base, base + per_node), 1.0)
+        )
+        for node, base in (("hn1", 1000), ("hn2", 2000))
+    }
+    cluster = FakeCluster(snapshots)
+    app = make_app(cluster)
+
+    def moved_cpu(node: str) -> NodeSnapshot:
+        snap = cluster.snapshots()[node]
+        cpu = {ctid: round(rng.uniform(0, 99), 1) for ctid in snap.containers}
+        return replace(snap, cpu_percent=MappingProxyType(cpu))
+
+    def fresh_sort() -> list[str]:
+        shown = [row for row in table._rows.values() if table._matches(row)]
+        return sort_order(shown, table.sort_column, reverse=table.sort_reverse, now=NOW)
+
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        table.sort_by("cpu", reverse=True)
+        await pilot.pause()
+        for _ in range(12):
+            await pilot.press("down")
+        await pilot.pause()
+        cursor, line = table.cursor_key, table.cursor_index - int(table.scroll_y)
+        for tick in range(3):
+            cluster.push(moved_cpu("hn1"))
+            cluster.push(moved_cpu("hn2"))
+            assert table._order_stale, "every CPU moved: the order should wait for one sort"
+            if tick == 1:  # read before the deferred sort ran: sorted on the spot
+                assert list(table.order) == fresh_sort()
+            await pilot.pause()
+            assert not table._order_stale
+            assert list(table.order) == fresh_sort(), f"tick {tick}"
+            assert table.cursor_key == cursor
+            assert table.cursor_index - int(table.scroll_y) == line, "the cursor's row jumped on screen"
 
 
 async def test_a_row_that_changed_while_filtered_out_returns_in_its_new_place() -> None:
