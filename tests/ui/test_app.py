@@ -9,7 +9,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.ui.harness import NOW, FakeCluster, container, make_app, snapshot, standard_snapshots
+from tests.ui.fake_cluster import NOW, FakeCluster, container, snapshot, standard_snapshots
+from tests.ui.harness import make_app
 from vztui.backend.snapshot import NodeHealth, NodeSnapshot
 from vztui.openvz.models import CtStatus
 from vztui.ui.app import VztuiApp

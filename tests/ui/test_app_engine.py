@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.ui.harness import NOW, frozen_sim_clock, make_app, sim_specs
+from tests.ui.fake_cluster import NOW
+from tests.ui.harness import frozen_sim_clock, make_app, sim_specs
 from vztui.backend.cluster import Cluster
 from vztui.backend.operation import OpRequest
 from vztui.ui.app import VztuiApp

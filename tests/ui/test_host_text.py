@@ -9,8 +9,8 @@ from rich.segment import Segment
 from textual.screen import Screen
 from textual.widget import Widget
 
-from tests.ui.harness import FakeCluster, container, make_app, snapshot
-from tests.ui.panels_fakes import info
+from tests.ui.fake_cluster import FakeCluster, container, info, snapshot
+from tests.ui.harness import make_app
 from vztui.openvz.models import NodeInfo
 from vztui.openvz.presets import ISPBASIC
 from vztui.ui.app import VztuiApp

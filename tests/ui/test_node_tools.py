@@ -14,7 +14,8 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 
-from tests.ui.harness import FakeCluster, sim_specs, standard_snapshots
+from tests.ui.fake_cluster import FakeCluster, standard_snapshots
+from tests.ui.harness import sim_specs
 from tests.ui.ops_support import until
 from vztui.backend.capacity import read_capacity
 from vztui.backend.cluster import Cluster

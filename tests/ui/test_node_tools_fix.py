@@ -16,7 +16,8 @@ import pytest
 from textual.app import App
 from textual.widgets import Button, Input, Static
 
-from tests.ui.harness import FakeCluster, container, sim_specs, snapshot, standard_snapshots
+from tests.ui.fake_cluster import FakeCluster, container, snapshot, standard_snapshots
+from tests.ui.harness import sim_specs
 from tests.ui.ops_support import until
 from vztui.backend.cluster import Cluster
 from vztui.backend.operation import OpState

@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widget import Widget
 
-from tests.ui.panels_fakes import bc, container, rise, snapshot, vswap_resources
+from tests.ui.fake_cluster import bc, detailed_container, detailed_snapshot, rise, vswap_resources
 from vztui.backend.snapshot import NodeSnapshot
 from vztui.ui.state.palette import CRIT_RATIO, WARN_RATIO
 from vztui.ui.widgets import beancounters
@@ -28,7 +28,7 @@ class PanelApp(App[None]):
 
 def _snap(*, numproc: int = 40, fails: int = 0, physpages: int = 20_000) -> NodeSnapshot:
     resources = vswap_resources(numproc=numproc, numproc_fail=fails, physpages=physpages)
-    return snapshot("hn1", [container(101, name="web", resources=resources)])
+    return detailed_snapshot("hn1", [detailed_container(101, name="web", resources=resources)])
 
 
 def _cell(panel: BeancounterPanel, resource: str, column: str) -> Text:
@@ -179,7 +179,9 @@ async def test_a_changed_figure_repaints_one_line_and_never_the_layout(monkeypat
 
         monkeypatch.setattr(Widget, "refresh", spy_refresh)
         monkeypatch.setattr(BeancounterGrid, "_cell_strip", spy_cell)
-        changed = snapshot("hn1", [container(101, name="web", resources=vswap_resources(numproc=41))], cpu={101: 12.0})
+        changed = detailed_snapshot(
+            "hn1", [detailed_container(101, name="web", resources=vswap_resources(numproc=41))], cpu={101: 12.0}
+        )
         panel.show(changed, 101, [], _no_history)
         await pilot.pause()
         assert "12.0%" in str(panel.query_one("#bc-cpu").render())
@@ -197,8 +199,8 @@ async def test_cpu_and_both_quota_levels_are_shown() -> None:
     app = PanelApp()
     async with app.run_test(size=(100, 30)) as pilot:
         panel = app.query_one(BeancounterPanel)
-        ct = container(101, name="web", cpulimit=50, cpus=2, resources={"numproc": bc("numproc", 5, 100)})
-        snap = snapshot("hn1", [ct], cpu={101: 40.0})
+        ct = detailed_container(101, name="web", cpulimit=50, cpus=2, resources={"numproc": bc("numproc", 5, 100)})
+        snap = detailed_snapshot("hn1", [ct], cpu={101: 40.0})
         panel.show(snap, 101, [], _no_history)
         await pilot.pause()
         cpu = str(panel.query_one("#bc-cpu").render())
@@ -240,7 +242,9 @@ async def test_unchanged_data_repaints_nothing(monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setattr(QuietStatic, "update", spy)
         panel.show(_snap(), 101, [], _no_history)
         assert updates == []
-        panel.show(snapshot("hn1", [container(101, name="web")], cpu={101: 99.0}), 101, [], _no_history)
+        panel.show(
+            detailed_snapshot("hn1", [detailed_container(101, name="web")], cpu={101: 99.0}), 101, [], _no_history
+        )
         assert updates == ["bc-cpu"]
 
 
@@ -254,7 +258,7 @@ async def test_cursor_points_at_the_flashing_row_unless_the_reader_is_in_the_tab
         await pilot.pause()
         assert table.cursor_row == 0  # nothing at ≥ 70 %: the top
         names = list(table.row_keys)
-        panel.show(snapshot("hn1", []), 101, [], _no_history)  # the CT went away …
+        panel.show(detailed_snapshot("hn1", []), 101, [], _no_history)  # the CT went away …
         panel.show(_snap(physpages=62_000), 101, [], _no_history)  # … and came back at 95 % RAM
         await pilot.pause()
         assert names[table.cursor_row] == "physpages"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import DataTable, Static, TabbedContent
 
-from tests.ui.panels_fakes import FakeCluster, clock, container, snapshot
+from tests.ui.fake_cluster import FakeCluster, clock, detailed_container, detailed_snapshot
 from vztui.openvz.models import CtConfig, Layout, PloopSnapshot
 
 BASE = "{aaaaaaaa-1111-2222-3333-444444444444}"
@@ -15,7 +15,9 @@ TOP = "{bbbbbbbb-1111-2222-3333-444444444444}"
 def ct_cluster() -> FakeCluster:
     return FakeCluster(
         node_snapshots={
-            "hn1": snapshot("hn1", [container(101, name="web"), container(102, name="old", layout=Layout.SIMFS)])
+            "hn1": detailed_snapshot(
+                "hn1", [detailed_container(101, name="web"), detailed_container(102, name="old", layout=Layout.SIMFS)]
+            )
         },
         configs={
             ("hn1", 101): CtConfig(

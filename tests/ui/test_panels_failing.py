@@ -5,7 +5,17 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import DataTable, Static
 
-from tests.ui.panels_fakes import NOW, FakeCluster, bc, clock, container, near, rise, snapshot, vswap_resources
+from tests.ui.fake_cluster import (
+    NOW,
+    FakeCluster,
+    bc,
+    clock,
+    detailed_container,
+    detailed_snapshot,
+    near,
+    rise,
+    vswap_resources,
+)
 from vztui.backend.snapshot import NodeHealth
 from vztui.ui.screens import failing as failing_module
 from vztui.ui.screens.failing import FailingScreen
@@ -14,16 +24,16 @@ from vztui.ui.state.failing import FailcntLog
 
 def failing_cluster() -> tuple[FakeCluster, FailcntLog]:
     """hn1/101 numproc rising now, hn2/201 kmemsize rose 200 s ago, hn2/202 at 100 % and hn1/102 at 95 %."""
-    hot = container(101, name="web", resources=vswap_resources(numproc=100, numproc_fail=7))
-    full_ram = container(102, name="db", resources=vswap_resources(physpages=62_260))
-    calm = container(103, name="calm")
+    hot = detailed_container(101, name="web", resources=vswap_resources(numproc=100, numproc_fail=7))
+    full_ram = detailed_container(102, name="db", resources=vswap_resources(physpages=62_260))
+    calm = detailed_container(103, name="calm")
     kmem = {**vswap_resources(), "kmemsize": bc("kmemsize", 11_000_000, 12_000_000, 13_000_000, failcnt=4)}
-    older = container(201, name="mail", resources=kmem)
-    at_limit = container(202, name="cache", resources=vswap_resources(physpages=65_536))
+    older = detailed_container(201, name="mail", resources=kmem)
+    at_limit = detailed_container(202, name="cache", resources=vswap_resources(physpages=65_536))
     cluster = FakeCluster(
         node_snapshots={
-            "hn1": snapshot("hn1", [hot, full_ram, calm]),
-            "hn2": snapshot("hn2", [older, at_limit]),
+            "hn1": detailed_snapshot("hn1", [hot, full_ram, calm]),
+            "hn2": detailed_snapshot("hn2", [older, at_limit]),
         }
     )
     log = FailcntLog()
@@ -106,8 +116,10 @@ async def test_new_rise_reranks_live_and_keeps_the_cursor_on_its_ct(monkeypatch)
         assert _order(screen) == ["hn1/101", "hn2/202", "hn1/102", "hn2/201"]
         await pilot.press("down", "down")  # cursor on hn1/102
         snap = cluster.node_snapshots["hn1"]
-        db = container(102, name="db", resources=vswap_resources(physpages=62_260, numproc=100, numproc_fail=9))
-        new = snapshot("hn1", [snap.containers[101], db, snap.containers[103]])
+        db = detailed_container(
+            102, name="db", resources=vswap_resources(physpages=62_260, numproc=100, numproc_fail=9)
+        )
+        new = detailed_snapshot("hn1", [snap.containers[101], db, snap.containers[103]])
         cluster.push(
             new,
             increases=[rise("hn1", 102, "numproc", 0, 9)],
@@ -124,8 +136,8 @@ async def test_new_rise_reranks_live_and_keeps_the_cursor_on_its_ct(monkeypatch)
 async def test_nothing_failing_says_so_and_stale_nodes_are_named() -> None:
     cluster = FakeCluster(
         node_snapshots={
-            "hn1": snapshot("hn1", [container(101)]),
-            "hn2": snapshot("hn2", [], health=NodeHealth.UNREACHABLE, error="connection refused"),
+            "hn1": detailed_snapshot("hn1", [detailed_container(101)]),
+            "hn2": detailed_snapshot("hn2", [], health=NodeHealth.UNREACHABLE, error="connection refused"),
         }
     )
     app = FailingApp(cluster, FailcntLog())

@@ -6,7 +6,7 @@ import pytest
 from textual.app import App
 from textual.widgets import Static
 
-from tests.ui.panels_fakes import FakeCluster, clock, container, info, snapshot
+from tests.ui.fake_cluster import FakeCluster, clock, detailed_container, detailed_snapshot, info
 from vztui.ui.screens import node_detail as node_detail_module
 from vztui.ui.screens.node_detail import NodeDetailScreen, cpu_units_committed, drift_report
 
@@ -15,9 +15,13 @@ def three_nodes() -> FakeCluster:
     """hn3's VE_ROOT differs from hn1 and hn2 (which agree)."""
     return FakeCluster(
         node_snapshots={
-            "hn1": snapshot("hn1", [container(101), container(102, cpuunits=500)], node_info=info("hn1.example.org")),
-            "hn2": snapshot("hn2", []),
-            "hn3": snapshot("hn3", [container(301)]),
+            "hn1": detailed_snapshot(
+                "hn1",
+                [detailed_container(101), detailed_container(102, cpuunits=500)],
+                node_info=info("hn1.example.org"),
+            ),
+            "hn2": detailed_snapshot("hn2", []),
+            "hn3": detailed_snapshot("hn3", [detailed_container(301)]),
         },
         infos={
             "hn1": info("hn1.example.org"),
@@ -96,7 +100,7 @@ async def test_updates_on_its_nodes_delta_and_r_refreshes(monkeypatch: pytest.Mo
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert "2 running of 2" in _section(app, "load")
-        cluster.push(snapshot("hn1", [container(101)], node_info=info("hn1.example.org")))
+        cluster.push(detailed_snapshot("hn1", [detailed_container(101)], node_info=info("hn1.example.org")))
         await pilot.pause(0.1)
         assert "1 running of 1" in _section(app, "load")
         await pilot.press("r")

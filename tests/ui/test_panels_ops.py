@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Log, Static
 
-from tests.ui.panels_fakes import NOW, FakeCluster, clock, lines, operation
+from tests.ui.fake_cluster import NOW, FakeCluster, clock, lines, operation
 from vztui.backend.operation import OpState
 from vztui.backend.transport import Stream
 from vztui.ui.widgets import ops_pane

@@ -13,17 +13,17 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import TabbedContent
 
-from tests.ui.panels_fakes import (
+from tests.ui.fake_cluster import (
     NOW,
     FakeCluster,
     bc,
     clock,
-    container,
+    detailed_container,
+    detailed_snapshot,
     info,
     lines,
     operation,
     rise,
-    snapshot,
     vswap_resources,
 )
 from vztui.backend.operation import OpState
@@ -57,8 +57,8 @@ class BeancounterApp(App[None]):
     def on_mount(self) -> None:
         resources = vswap_resources(physpages=60_500, numproc=100, numproc_fail=9)
         resources["kmemsize"] = bc("kmemsize", 9_000_000, 12_000_000, 13_000_000)
-        ct = container(101, name="web", cpulimit=50, cpus=2, resources=resources)
-        snap = snapshot("hn1", [ct], cpu={101: 33.3}, node_info=info("hn1.example.org"))
+        ct = detailed_container(101, name="web", cpulimit=50, cpus=2, resources=resources)
+        snap = detailed_snapshot("hn1", [ct], cpu={101: 33.3}, node_info=info("hn1.example.org"))
         self.query_one(BeancounterPanel).show(snap, 101, [rise("hn1", 101, "numproc", 5, 9)], _history)
 
 
@@ -105,13 +105,13 @@ class ScreenApp(App[None]):
 
 
 def failing_screen() -> FailingScreen:
-    hot = container(101, name="web", resources=vswap_resources(numproc=100, numproc_fail=7))
-    full_ram = container(102, name="db", resources=vswap_resources(physpages=62_260))
+    hot = detailed_container(101, name="web", resources=vswap_resources(numproc=100, numproc_fail=7))
+    full_ram = detailed_container(102, name="db", resources=vswap_resources(physpages=62_260))
     kmem = {**vswap_resources(), "kmemsize": bc("kmemsize", 11_000_000, 12_000_000, 13_000_000, failcnt=4)}
     cluster = FakeCluster(
         node_snapshots={
-            "hn1": snapshot("hn1", [hot, full_ram, container(103)]),
-            "hn2": snapshot("hn2", [container(201, name="mail", resources=kmem)]),
+            "hn1": detailed_snapshot("hn1", [hot, full_ram, detailed_container(103)]),
+            "hn2": detailed_snapshot("hn2", [detailed_container(201, name="mail", resources=kmem)]),
         }
     )
     log = FailcntLog()
@@ -122,9 +122,9 @@ def failing_screen() -> FailingScreen:
 def node_screen() -> NodeDetailScreen:
     cluster = FakeCluster(
         node_snapshots={
-            "hn1": snapshot("hn1", [container(101), container(102)]),
-            "hn2": snapshot("hn2", []),
-            "hn3": snapshot("hn3", [container(301)]),
+            "hn1": detailed_snapshot("hn1", [detailed_container(101), detailed_container(102)]),
+            "hn2": detailed_snapshot("hn2", []),
+            "hn3": detailed_snapshot("hn3", [detailed_container(301)]),
         },
         infos={
             "hn1": info("hn1.example.org"),
@@ -138,7 +138,7 @@ def node_screen() -> NodeDetailScreen:
 def ct_screen() -> CtDetailScreen:
     base = "{aaaaaaaa-1111-2222-3333-444444444444}"
     cluster = FakeCluster(
-        node_snapshots={"hn1": snapshot("hn1", [container(101, name="web")])},
+        node_snapshots={"hn1": detailed_snapshot("hn1", [detailed_container(101, name="web")])},
         configs={
             ("hn1", 101): CtConfig(
                 101,

@@ -10,7 +10,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.ui.harness import FakeCluster, container, make_app, standard_snapshots
+from tests.ui.fake_cluster import FakeCluster, container, standard_snapshots
+from tests.ui.harness import make_app
 from vztui.backend.snapshot import NodeHealth
 from vztui.ui.app import VztuiApp
 from vztui.ui.screens.main import PANEL_DELAY
