@@ -1,5 +1,5 @@
-"""Shared pieces for the operations tests: hand-made snapshots, a tiny read-only cluster stand-in for the dialog
-snapshots, and a host App that mounts nothing but the screen under test.
+"""Shared pieces for the operations tests: minimal hand-made snapshots (only what the dialogs read), the fake
+cluster with node files for the dialog snapshots, and a host App that mounts nothing but the screen under test.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static
 
-from vztui.backend.nodespec import NodeSpec, TransportKind
-from vztui.backend.operation import Operation
+from tests.ui.fake_cluster import NOW, FakeCluster
 from vztui.backend.snapshot import NodeHealth, NodeSnapshot
-from vztui.backend.transport import CommandResult
 from vztui.openvz.models import (
     Beancounter,
     Container,
@@ -24,11 +22,9 @@ from vztui.openvz.models import (
     Layout,
     NodeCapacity,
     NodeInfo,
-    PloopSnapshot,
     VzConf,
 )
 
-NOW = 1_790_000_000.0
 CONF_101 = """\
 # Sample config (trimmed) for the set preview tests
 PHYSPAGES="0:262144"
@@ -109,10 +105,9 @@ class _FileTransport:
         return self.files[path].encode()
 
 
-class StaticCluster:
-    """Fixed snapshots and node facts for the dialog tests (the end-to-end tests use the real Cluster)."""
-
-    read_only = False
+class StaticCluster(FakeCluster):
+    """The fake cluster with node files for the dialog tests (the end-to-end tests use the real Cluster): the set
+    form reads a CT's config through the node's transport, and ``read_ct_config`` parses the same text."""
 
     def __init__(
         self,
@@ -120,46 +115,15 @@ class StaticCluster:
         infos: Mapping[str, NodeInfo | None] | None = None,
         files: Mapping[str, str] | None = None,
     ) -> None:
-        self._snapshots = dict(snapshots)
-        self._infos = dict(infos or {})
-        self._files = dict(files or {})
-        self.ploop: dict[tuple[str, int], list[PloopSnapshot]] = {}
-        self.ops: list[Operation] = []
-
-    @property
-    def nodes(self) -> tuple[str, ...]:
-        return tuple(self._snapshots)
-
-    def snapshots(self) -> Mapping[str, NodeSnapshot]:
-        return MappingProxyType(self._snapshots)
-
-    def node_info(self, node: str) -> NodeInfo | None:
-        return self._infos.get(node)
-
-    async def refresh_static(self, node: str) -> NodeInfo | None:
-        return self._infos.get(node)
-
-    def spec(self, node: str) -> NodeSpec:
-        return NodeSpec(node, transport=TransportKind.LOCAL)
+        known = {node: found for node, found in (infos or {}).items() if found is not None}
+        super().__init__(snapshots, infos=known)
+        self.files = dict(files or {})
 
     def transport(self, node: str) -> Any:
-        return _FileTransport(self._files)
-
-    async def ploop_snapshots(self, node: str, ctid: int) -> list[PloopSnapshot]:
-        return list(self.ploop.get((node, ctid), []))
-
-    def operations(self) -> list[Operation]:
-        return list(self.ops)
-
-    def subscribe(self, listener: object) -> Callable[[], None]:
-        return lambda: None
-
-    async def run_read(self, node: str, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
-        """Every inspection succeeds silently (``vzmigrate --check-only`` included)."""
-        return CommandResult(tuple(argv), 0, b"", b"", 0.0)
+        return _FileTransport(self.files)
 
     async def read_ct_config(self, node: str, ctid: int) -> CtConfig:
-        text = self._files[f"/etc/vz/conf/{ctid}.conf"]
+        text = self.files[f"/etc/vz/conf/{ctid}.conf"]
         values = {}
         for line in text.splitlines():
             key, sep, value = line.partition("=")
