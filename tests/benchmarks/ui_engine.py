@@ -10,33 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
+from tests.ui.fake_cluster import GIB, NOW, FakeCluster
 from vztui.backend.delta import NearCache, compute_delta
-from vztui.backend.nodespec import NodeSpec, TransportKind
-from vztui.backend.operation import Operation, OpRequest
 from vztui.backend.snapshot import NodeDelta, NodeHealth, NodeSnapshot
-from vztui.backend.transport import CommandResult, OutputLine, Transport
-from vztui.openvz.models import (
-    Beancounter,
-    Container,
-    CtConfig,
-    CtStatus,
-    DiskUsage,
-    Layout,
-    MemInfo,
-    NodeInfo,
-    PloopSnapshot,
-)
+from vztui.openvz.models import Beancounter, Container, CtStatus, DiskUsage, Layout, MemInfo
 from vztui.openvz.resources import BC_RESOURCES_ORDER
 from vztui.openvz.units import LONG_MAX
 
-NOW = 1_790_000_000.0
-"""The frozen wall clock of the fake data (uptimes never tick over during a run)."""
-GIB = 1024**3
 RESOURCES: tuple[str, ...] = BC_RESOURCES_ORDER
 """The beancounters a vSwap kernel reports per CT (so the app's memory holds what a real tick holds)."""
 TEMPLATES = ("centos-7-x86_64", "debian-11-x86_64", "ubuntu-22.04-x86_64", "centos-6-x86_64")
@@ -81,22 +66,15 @@ def make_container(rng: random.Random, ctid: int, index: int) -> Container:
     )
 
 
-@dataclass
-class _Node:
-    snapshot: NodeSnapshot
-    near: NearCache
-
-
-class FakeEngine:
-    """``ClusterApi`` over generated data. ``next_deltas`` prepares one tick (all nodes) without delivering it;
-    ``deliver`` hands the deltas to the listeners the way the engine does (``on_delta`` on the event loop)."""
+class FakeEngine(FakeCluster):
+    """The tests' fake ``ClusterApi`` over generated data. ``next_deltas`` prepares one tick (all nodes) without
+    delivering it; ``deliver`` hands the deltas to the listeners the way the engine does (``on_delta`` on the event
+    loop). Read-only by default: a benchmark runs no operations."""
 
     def __init__(self, *, nodes: int = 50, per_node: int = 200, seed: int = 1, read_only: bool = True) -> None:
-        self.read_only = read_only
+        super().__init__(read_only=read_only)
         self._rng = random.Random(seed)
-        self._listeners: list[Any] = []
-        self._paused = False
-        self._nodes: dict[str, _Node] = {}
+        self._near: dict[str, NearCache] = {}
         self._ticks = 0
         for number, node in enumerate(node_names(nodes)):
             cts = {}
@@ -114,17 +92,19 @@ class FakeEngine:
             )
             near: NearCache = {}
             compute_delta(None, snapshot, near_cache=near)
-            self._nodes[node] = _Node(snapshot, near)
-
-    # -- ticks -------------------------------------------------------------------------------------------------
+            self.node_snapshots[node] = snapshot
+            self._near[node] = near
 
     @property
     def total(self) -> int:
-        return sum(len(n.snapshot.containers) for n in self._nodes.values())
+        return sum(len(snapshot.containers) for snapshot in self.node_snapshots.values())
 
     def running_keys(self) -> list[tuple[str, int]]:
         return [
-            (name, ctid) for name, n in self._nodes.items() for ctid, ct in n.snapshot.containers.items() if ct.running
+            (name, ctid)
+            for name, snapshot in self.node_snapshots.items()
+            for ctid, ct in snapshot.containers.items()
+            if ct.running
         ]
 
     def next_deltas(self, changes: Mapping[str, Sequence[int]], *, light: bool = False) -> list[NodeDelta]:
@@ -134,8 +114,7 @@ class FakeEngine:
         self._ticks += 1
         deltas = []
         taken = NOW + 2.0 * self._ticks
-        for name, node in self._nodes.items():
-            prev = node.snapshot
+        for name, prev in self.node_snapshots.items():
             ctids = changes.get(name, ())
             cts = dict(prev.containers)
             cpu = dict(prev.cpu_percent)
@@ -154,8 +133,8 @@ class FakeEngine:
             snapshot = replace(
                 prev, taken_at=taken, containers=MappingProxyType(cts), cpu_percent=MappingProxyType(cpu)
             )
-            deltas.append(compute_delta(prev, snapshot, near_cache=node.near))
-            node.snapshot = snapshot
+            deltas.append(compute_delta(prev, snapshot, near_cache=self._near[name]))
+            self.node_snapshots[name] = snapshot
         return deltas
 
     def random_changes(self, count: int) -> dict[str, list[int]]:
@@ -168,7 +147,7 @@ class FakeEngine:
 
     def deliver(self, deltas: Sequence[NodeDelta]) -> None:
         for delta in deltas:
-            for listener in list(self._listeners):
+            for listener in self.listeners:
                 listener.on_delta(delta)
 
     def deliver_soon(self, deltas: Sequence[NodeDelta]) -> None:
@@ -176,77 +155,6 @@ class FakeEngine:
         loop = asyncio.get_running_loop()
         for delta in deltas:
             loop.call_soon(self.deliver, (delta,))
-
-    # -- ClusterApi ----------------------------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        return
-
-    async def stop(self) -> None:
-        return
-
-    @property
-    def nodes(self) -> tuple[str, ...]:
-        return tuple(self._nodes)
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    def snapshots(self) -> Mapping[str, NodeSnapshot]:
-        return MappingProxyType({name: n.snapshot for name, n in self._nodes.items()})
-
-    def subscribe(self, listener: Any) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
-
-    async def refresh(self, node: str | None = None) -> None:
-        return
-
-    def set_paused(self, paused: bool) -> None:
-        self._paused = paused
-
-    async def submit(self, request: OpRequest) -> Operation:
-        raise RuntimeError("the benchmark engine runs no operations")
-
-    async def submit_plan(self, requests: Sequence[OpRequest]) -> list[Operation]:
-        raise RuntimeError("the benchmark engine runs no operations")
-
-    async def cancel(self, op_id: str) -> bool:
-        return False
-
-    async def retry(self, op_id: str) -> Operation:
-        raise KeyError(op_id)
-
-    def operations(self) -> list[Operation]:
-        return []
-
-    def output(self, op_id: str) -> list[OutputLine]:
-        return []
-
-    def history(self, node: str, ctid: int, resource: str) -> Sequence[int]:
-        return ()
-
-    def node_info(self, node: str) -> NodeInfo | None:
-        return None
-
-    async def refresh_static(self, node: str) -> NodeInfo | None:
-        return None
-
-    async def read_ct_config(self, node: str, ctid: int) -> CtConfig:
-        return CtConfig(ctid, MappingProxyType({}))
-
-    async def ploop_snapshots(self, node: str, ctid: int) -> list[PloopSnapshot]:
-        return []
-
-    async def run_read(self, node: str, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
-        return CommandResult(tuple(argv), 0, b"", b"", 0.0)
-
-    def spec(self, node: str) -> NodeSpec:
-        return NodeSpec(name=node, host=node, transport=TransportKind.LOCAL, refresh=2.0)
-
-    def transport(self, node: str) -> Transport:
-        raise RuntimeError("the benchmark engine has no transports")
 
 
 def make_app(engine: FakeEngine) -> Any:
