@@ -39,3 +39,20 @@ def test_forgetting_a_node_drops_its_cts() -> None:
     history.record(snap(ct(101, numproc=bc("numproc", 1))), changed=[101])
     history.forget_node("hn1")
     assert history.get("hn1", 101, "numproc") == []
+
+
+def test_a_full_ring_stops_counting_and_reads_the_same() -> None:
+    """Past the small-int cache (256) and far beyond: a ring's bookkeeping stays bounded, its reads stay right, and a
+    series that appeared late fills its own ring before the ring counts as full."""
+    history = History(samples=4, resources=("numproc", "numfile"))
+    for tick in range(600):
+        numfile = bc("numfile", tick) if tick >= 300 else None
+        container = ct(101, numproc=bc("numproc", tick), **({"numfile": numfile} if numfile else {}))
+        history.record(snap(container, cpu={101: 1.0}), changed=[101])
+        if tick == 301:
+            assert history.get("hn1", 101, "numfile") == [300, 301], "the late series still reads only its own"
+    ring = history._rings[("hn1", 101)]
+    assert ring.full and ring.written == 304, "full once the late series had 4 samples of its own"
+    assert history.get("hn1", 101, "numproc") == [596, 597, 598, 599]
+    assert history.get("hn1", 101, "numfile") == [596, 597, 598, 599]
+    assert history.get("hn1", 101, CPU) == [1, 1, 1, 1]
