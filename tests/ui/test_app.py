@@ -719,13 +719,13 @@ async def test_configured_presets_reach_the_create_form_and_the_runner_stops_lis
         await until(pilot, lambda: main.runner is not None, what="the action runner")
         runner = main.runner
         assert runner is not None and dict(runner.presets) == {"small": small, "large": large}
-        assert runner in cluster._listeners
+        assert runner in cluster.listeners
         main.action_ct_action("create")
         await until(pilot, lambda: isinstance(app.screen, CreateScreen), what="the create form")
         select = app.screen.query_one("#preset", Select)
         await until(pilot, lambda: select.value == "small", what="the first configured preset chosen")
         assert [value for _prompt, value in select._options if isinstance(value, str)] == ["small", "large"]
-    assert runner not in cluster._listeners and cluster._listeners == []
+    assert runner not in cluster.listeners and cluster.listeners == []
 
 
 async def test_without_configured_presets_the_form_offers_the_builtin_one() -> None:
