@@ -20,6 +20,9 @@ VEID_MAX = 2147483644
 """The largest CTID vzctl accepts (REFERENCE §1)."""
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+_NO_FLAGS: Mapping[str, bool] = MappingProxyType({})
+"""The one empty ``features``/``capabilities`` every Container without any shares (read-only, so sharing is safe):
+a fresh empty dict plus its proxy cost ~200 bytes a field, ~3 MB at 10,000 CTs parsed from vzlist."""
 
 
 class CtStatus(StrEnum):
@@ -96,6 +99,10 @@ class Beancounter:
         if bound is None:
             return None
         return self.held / bound
+
+
+_NO_BEANCOUNTERS: Mapping[str, Beancounter] = MappingProxyType({})
+"""The one empty ``resources`` of every Container without beancounters (a stopped CT, vzlist's own view)."""
 
 
 class BeancounterTable(Mapping[str, Beancounter]):
@@ -277,9 +284,9 @@ class Container:
     nameservers: tuple[str, ...] = ()
     searchdomains: tuple[str, ...] = ()
     netfilter: str | None = None
-    features: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
-    capabilities: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
-    resources: Mapping[str, Beancounter] = field(default_factory=lambda: MappingProxyType({}))
+    features: Mapping[str, bool] = field(default_factory=lambda: _NO_FLAGS)
+    capabilities: Mapping[str, bool] = field(default_factory=lambda: _NO_FLAGS)
+    resources: Mapping[str, Beancounter] = field(default_factory=lambda: _NO_BEANCOUNTERS)
 
     @property
     def running(self) -> bool:
