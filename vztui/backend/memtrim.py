@@ -1,10 +1,20 @@
-"""Handing memory the engine freed back to the operating system once the assembly thread has caught up.
+"""Handing memory the engine freed back to the operating system: at once for big buffers, after assembly for the rest.
 
 Each tick frees the previous tick's poll text and parsed objects (tens of MB at 10,000 CTs), but glibc keeps freed
-heap pages mapped for reuse, so resident memory settled ~45 MB above what the engine really holds. ``malloc_trim``
-returns those pages; it costs a few ms, so it runs only when no node's output is waiting to be assembled and
-``MIN_BYTES`` of output were assembled since the last trim. Where the C library has no ``malloc_trim`` (musl,
-macOS) this does nothing.
+heap pages mapped for reuse. Two measures, both no-ops where the C library lacks them (musl, macOS):
+
+* ``pin_mmap_threshold``: every node's poll output (~0.7 MB at 200 CTs, as bytes, then as str, then cut into
+  sections) is a block above glibc's 128 KiB mmap threshold, so the first one is mmapped and unmapped when freed.
+  But glibc then *raises* the threshold to the size of the block it just unmapped (its "dynamic threshold"), so
+  from the second tick on every output is carved from the heap and its pages stay resident after it is freed. At
+  10,000 CTs that left 35-45 MB of freed output resident unless a ``malloc_trim`` happened to run after the last
+  node's output was freed, which is why the engine measured 89-97 MB in some runs and 131-140 MB in others (same
+  data, same ticks: only where the last trim fell). Pinning the threshold at 128 KiB keeps such blocks mmapped, so
+  freeing one returns its pages at once: 81.6-83.9 MB at the end of the run, of which a final
+  ``malloc_trim`` would return only ~0.1 MB.
+* ``MemoryTrimmer``: ``malloc_trim`` returns the free pages left between the smaller objects; it costs a few ms, so
+  it runs only when no node's output is waiting to be assembled and ``MIN_BYTES`` of output were assembled since
+  the last trim.
 """
 
 from __future__ import annotations
@@ -20,6 +30,38 @@ MIN_BYTES = 4 << 20
 """Poll output assembled between two trims: ~1/9 of a 10,000-CT tick's output (so at most ~9 trims of ~3 ms a
 tick there, when every node's output arrives after the previous one was assembled), while a small cluster trims
 every few ticks."""
+
+
+MMAP_THRESHOLD = 128 << 10
+"""glibc's own default: blocks of this size and larger get their own mapping, returned to the system when freed."""
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+"""mallopt's parameter numbers (malloc.h). Setting the mmap threshold turns the dynamic one off; the trim threshold
+(free memory at the heap's top above which free() shrinks the heap) is set too, back to glibc's default (128 KiB,
+like the mmap threshold's), because every raise of the mmap threshold before the pin set it to twice that."""
+
+
+def _load_mallopt() -> Callable[[int, int], int] | None:
+    try:
+        libc = ctypes.CDLL(None)
+    except OSError:
+        return None
+    mallopt = getattr(libc, "mallopt", None)
+    if mallopt is None or getattr(libc, "malloc_trim", None) is None:  # mallopt alone: not glibc's parameters
+        return None
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return mallopt  # type: ignore[no-any-return]
+
+
+def pin_mmap_threshold(mallopt: Callable[[int, int], int] | None = None, threshold: int = MMAP_THRESHOLD) -> bool:
+    """Fix glibc's mmap threshold at ``threshold`` (and so turn off its raising after each big free; see the module
+    docstring for why and what it saved); True when the C library took both. Process-wide; calling it again is
+    harmless."""
+    chosen = mallopt if mallopt is not None else _load_mallopt()
+    if chosen is None:
+        return False
+    return chosen(_M_MMAP_THRESHOLD, threshold) == 1 and chosen(_M_TRIM_THRESHOLD, threshold) == 1
 
 
 def _load_trim() -> Callable[[int], int] | None:

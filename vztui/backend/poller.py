@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from vztui.backend.assemble import SnapshotAssembler
 from vztui.backend.batch import new_nonce, poll_argv, split_sections
 from vztui.backend.delta import NearCache, compute_delta
-from vztui.backend.memtrim import trimmer
+from vztui.backend.memtrim import pin_mmap_threshold, trimmer
 from vztui.backend.nodeinfo import read_node_info, vz_dir
 from vztui.backend.nodespec import NodeSpec
 from vztui.backend.snapshot import NodeDelta, NodeHealth, NodeSnapshot
@@ -294,9 +294,11 @@ def _assembly_executor() -> ThreadPoolExecutor:
 
     The GIL runs parsing one thread at a time anyway, so more threads buy no throughput; one thread keeps the
     transient memory of a tick to one node's output at a time (with 50 nodes polled in step, a thread per node
-    held every node's parse at once) and the allocator to one arena.
+    held every node's parse at once) and the allocator to one arena. Made once per process, which is also when the
+    allocator is told to return big freed buffers (every node's poll output) at once: see ``memtrim``.
     """
     global _executor  # noqa: PLW0603 - one process-wide thread, made on first use
     if _executor is None:
+        pin_mmap_threshold()
         _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vztui-assemble")
     return _executor
