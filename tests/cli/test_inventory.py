@@ -100,6 +100,23 @@ def test_show_prints_beancounters_and_config(
     assert "container 999999 not found on hn1, hn2" in capsys.readouterr().err
 
 
+def test_show_takes_the_dashboards_node_slash_ctid(
+    tmp_path: Path, sim: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = local_config(tmp_path, sim)
+    ctid = min(vzlist_truth(sim["hn2"]))
+    assert main(["show", f"hn2/{ctid}", "--json", "--config", str(config)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["node"], data["ctid"]) == ("hn2", ctid)
+    assert main(["show", f"hn1/{ctid}", "--config", str(config)]) == 1, "looked for on hn1 only"
+    assert f"container {ctid} not found on hn1" in capsys.readouterr().err
+    assert main(["show", f"hn2/{ctid}", "--node", "hn1", "--config", str(config)]) == 2
+    assert f"hn2/{ctid}: node hn2 is not among --node hn1" in capsys.readouterr().err
+    for bad in ("hn2/", "/101", "+101", "hn2/1_01", "hn2/abc"):
+        assert main(["show", bad, "--config", str(config)]) == 2, bad
+        assert "expected CTID or NODE/CTID (e.g. 101 or hn1/101)" in capsys.readouterr().err
+
+
 def test_failing_reports_near_limit_resources_worst_first(
     tmp_path: Path, sim: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

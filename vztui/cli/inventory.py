@@ -207,22 +207,29 @@ def _unit(resource: str) -> Unit:
 async def _show(
     args: argparse.Namespace,
 ) -> tuple[str, Container, float | None, Mapping[str, str], Mapping[str, NodeSnapshot]]:
+    wanted, ctid = args.ct
+    if wanted is not None:
+        if args.node and wanted not in args.node:
+            raise CliError(f"{wanted}/{ctid}: node {wanted} is not among --node {', '.join(args.node)}")
+        args = argparse.Namespace(**{**vars(args), "node": [wanted]})
     async with polled_cluster(target(args)) as cluster:
         snapshots = cluster.snapshots()
-        hits = [(node, snap) for node, snap in snapshots.items() if args.ctid in snap.containers]
+        hits = [(node, snap) for node, snap in snapshots.items() if ctid in snap.containers]
         if not hits:
             report_unreachable(snapshots)
-            raise CliError(f"container {args.ctid} not found on {', '.join(snapshots)}", exitcodes.FAILED)
+            raise CliError(f"container {ctid} not found on {', '.join(snapshots)}", exitcodes.FAILED)
         if len(hits) > 1:
             nodes = ", ".join(node for node, _ in hits)
-            raise CliError(f"container {args.ctid} exists on several nodes ({nodes}): pick one with --node")
+            raise CliError(
+                f"container {ctid} exists on several nodes ({nodes}): name one, e.g. vztui show {hits[0][0]}/{ctid}"
+            )
         node, snap = hits[0]
         try:
-            config: Mapping[str, str] = (await cluster.read_ct_config(node, args.ctid)).values
+            config: Mapping[str, str] = (await cluster.read_ct_config(node, ctid)).values
         except (OSError, TransportError, ParseError) as error:
             # A missing or garbled config is shown as such; the rest of the CT is still worth printing.
             config = {"# unreadable": str(error)}
-        return node, snap.containers[args.ctid], snap.cpu_percent.get(args.ctid), config, snapshots
+        return node, snap.containers[ctid], snap.cpu_percent.get(ctid), config, snapshots
 
 
 def show(args: argparse.Namespace) -> int:

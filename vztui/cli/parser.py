@@ -21,6 +21,7 @@ examples:
   vztui nodes test                    check every node: reachability, host key, auth, sudo, tools, /proc
   vztui ls --filter 'status:running failcnt>0' --json
   vztui failing                       containers hitting their limits right now
+  vztui show hn1/101                  one container: status, beancounters, its config file
   vztui run restart 101 102 --yes     restart two containers through the queue and the journal
   vztui journal --since 2h
   vztui --show-config                 effective configuration and where each value came from
@@ -73,6 +74,15 @@ def _common_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 def _json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def container_ref(text: str) -> tuple[str | None, int]:
+    """``101`` or ``hn1/101`` (the dashboard's row key) → (node or None, CTID). Digits only: ``int`` alone would
+    also take ``+101``, `` 101`` or ``1_01``."""
+    node, slash, number = text.rpartition("/")
+    if not (number.isascii() and number.isdigit()) or (slash and not node):
+        raise argparse.ArgumentTypeError(f"expected CTID or NODE/CTID (e.g. 101 or hn1/101), got {text!r}")
+    return (node if slash else None), int(number)
 
 
 def _sub(
@@ -191,7 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     _json(failing)
 
     show = _sub(subparsers, "show", "vztui.cli.inventory:show", "one container in detail: status, beancounters, config")
-    show.add_argument("ctid", type=int, metavar="CTID")
+    show.add_argument(
+        "ct",
+        type=container_ref,
+        metavar="[NODE/]CTID",
+        help="the CT: its CTID, or NODE/CTID as the dashboard names rows (needed when a CTID is on several nodes)",
+    )
     _json(show)
 
     journal = _sub(
