@@ -15,7 +15,7 @@ import dataclasses
 import re
 import time
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from operator import attrgetter
 from types import MappingProxyType
 from typing import TypeVar
@@ -23,6 +23,7 @@ from typing import TypeVar
 from vztui.backend.batch import Section, beancounter_source
 from vztui.backend.gcpause import paused_collector
 from vztui.backend.snapshot import NodeHealth, NodeSnapshot
+from vztui.backend.vestat import VeStatTable, jiffies, read_vestat
 from vztui.openvz.errors import ParseError
 from vztui.openvz.models import (
     Beancounter,
@@ -91,7 +92,7 @@ class SnapshotAssembler:
     ) -> NodeSnapshot:
         # Imported here, not at module level: the parser package is large and the dashboard's first frame must not
         # wait for it. An import failure raises out of build() and the poller reports it on the node.
-        from vztui.openvz.parsers import parse_df, parse_loadavg, parse_meminfo, parse_proc_vzquota, parse_vestat
+        from vztui.openvz.parsers import parse_df, parse_loadavg, parse_meminfo, parse_proc_vzquota
 
         when = time.time() if taken_at is None else taken_at
         problems: list[str] = []
@@ -99,7 +100,7 @@ class SnapshotAssembler:
         base = self._section(sections, "vzlist", problems, self._parse_vzlist)
         stale = base is None
         bc = self._section(sections, "beancounters", problems, self._parse_beancounters)
-        vestat = self._section(sections, "vestat", problems, lambda s: self._cached(s, parse_vestat))
+        vestat = self._section(sections, "vestat", problems, lambda s: self._cached(s, _parse_vestat))
         quota = self._section(sections, "vzquota", problems, lambda s: self._cached(s, parse_proc_vzquota))
         meminfo = self._section(sections, "meminfo", problems, lambda s: parse_meminfo(s.text))
         loadavg = self._section(sections, "loadavg", problems, lambda s: parse_loadavg(s.text))
@@ -112,7 +113,7 @@ class SnapshotAssembler:
             beancounters: Mapping[int, Mapping[str, Beancounter]] = bc if bc is not None else {}
             containers = self._merge(base, beancounters)
         vestats: Mapping[int, VeStat] = (
-            MappingProxyType(vestat) if vestat is not None else (prev.vestat if prev is not None else _frozen({}))
+            vestat if vestat is not None else (prev.vestat if prev is not None else _frozen({}))
         )
         if not stale:
             health = NodeHealth.UP
@@ -476,12 +477,13 @@ def _cpu_percent(
         return prev.cpu_percent
     carried = prev.cpu_percent
     result: dict[int, float] = {}
-    for ctid, stat in now.items():
-        old = before.get(ctid)
-        if old is None or ctid not in containers:
+    for row_ctid, busy_now, up_now, busy_then, up_then in _paired_jiffies(before, now):
+        container = containers.get(row_ctid)
+        if container is None:
             continue
-        elapsed = stat.uptime_jiffies - old.uptime_jiffies
-        busy = stat.busy_jiffies - old.busy_jiffies
+        ctid = container.ctid  # the key object the Container already holds, not one more int per CT
+        elapsed = up_now - up_then
+        busy = busy_now - busy_then
         if elapsed == 0 and busy == 0:
             figure = carried.get(ctid)
             if figure is not None:
@@ -493,17 +495,45 @@ def _cpu_percent(
     return MappingProxyType(result)
 
 
+def _paired_jiffies(
+    before: Mapping[int, VeStat], now: Mapping[int, VeStat]
+) -> Iterator[tuple[int, int, int, int, int]]:
+    """(ctid, busy now, uptime now, busy before, uptime before) for each CT in ``now`` that ``before`` has too;
+    row by row when both list the same CTs in the same order (the common case), else through a CTID index."""
+    ids, busy, uptimes = jiffies(now)
+    old_ids, old_busy, old_uptimes = jiffies(before)
+    if ids == old_ids:
+        yield from zip(ids, busy, uptimes, old_busy, old_uptimes, strict=True)
+        return
+    rows = {ctid: row for row, ctid in enumerate(old_ids)}
+    for ctid, busy_now, up_now in zip(ids, busy, uptimes, strict=True):
+        row = rows.get(ctid)
+        if row is not None:
+            yield ctid, busy_now, up_now, old_busy[row], old_uptimes[row]
+
+
+def _parse_vestat(text: str) -> Mapping[int, VeStat]:
+    """The kernel's layout straight into a VeStatTable; anything else through the strict parser (which raises
+    ParseError naming the problem), kept compact as well."""
+    from vztui.openvz.parsers import parse_vestat
+
+    table = read_vestat(text)
+    return table if table is not None else VeStatTable.from_stats(parse_vestat(text))
+
+
 def _started_at(
     prev: NodeSnapshot | None, vestat: Mapping[int, VeStat], taken_at: float, containers: Mapping[int, Container]
 ) -> Mapping[int, float]:
     """When each running CT started (epoch seconds), stable across ticks so uptime does not churn the delta."""
     old = prev.started_at if prev is not None else {}
     result: dict[int, float] = {}
-    for ctid, stat in vestat.items():
-        container = containers.get(ctid)
+    ctids, _, uptimes = jiffies(vestat)
+    for row_ctid, uptime in zip(ctids, uptimes, strict=True):
+        container = containers.get(row_ctid)
         if container is None or not container.running:
             continue
-        started = round(taken_at - stat.uptime_jiffies / VESTAT_HZ)
+        ctid = container.ctid  # as in _cpu_percent
+        started = round(taken_at - uptime / VESTAT_HZ)
         previous = old.get(ctid)
         result[ctid] = previous if previous is not None and abs(previous - started) <= START_JITTER else started
     return MappingProxyType(result)
