@@ -63,3 +63,13 @@ def test_a_usage_outside_the_plain_digits_is_parsed_whole() -> None:
     text, got = _read(assembler, [_ct(101, 10, -1)])
     assert got == list(parse_vzlist_json(text))
     assert got[0].diskinodes is not None and got[0].diskinodes.usage == -1
+
+
+@pytest.mark.parametrize("indent", [None, 4])
+def test_several_cts_in_another_writers_layout_are_parsed_whole_not_refused(indent: int | None) -> None:
+    """Such text has no ``\\n  },\\n  {`` to split on; it was once taken for one object, and the re-read of that
+    "one object" finding three failed the whole vzlist section."""
+    assembler = SnapshotAssembler("hn1")
+    cts = [_ct(101, 10, 20), _ct(102, 30, 40), _ct(103, 50, 60)]
+    text = json.dumps(cts, indent=indent)
+    assert assembler._parse_vzlist(Section("vzlist", text, 0)) == list(parse_vzlist_json(text))

@@ -454,8 +454,8 @@ def _json_objects(text: str) -> list[str] | None:
     pieces = inner.split("\n  },\n  {")
     if not pieces[0].startswith("{") or not pieces[-1].endswith("}"):
         return None
-    if len(pieces) == 1:
-        return [inner]
+    if len(pieces) == 1:  # one object in vzlist's layout; anything else (several on one line …) is parsed whole
+        return [inner] if inner.startswith("{\n    ") and inner.endswith("\n  }") else None
     pieces[0] += "\n  }"
     for index in range(1, len(pieces) - 1):
         pieces[index] = "{" + pieces[index] + "\n  }"
