@@ -125,3 +125,14 @@ def test_completion_scripts_are_valid_shell(tmp_path: Path, capsys: pytest.Captu
 def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*argv, "--help"]) == 0
     assert "exit codes:" in capsys.readouterr().out
+
+
+def test_container_arguments_keep_clear_of_the_demo_options() -> None:
+    """``vztui --demo --cts 5 run restart hn1/101 102``: the CTs to act on and the demo's CTs per node are two
+    different arguments (one name for both once sent the target list into the demo builder)."""
+    from vztui.cli.parser import build_parser
+
+    args = build_parser().parse_args(["--demo", "--cts", "5", "run", "restart", "hn1/101", "102"])
+    assert args.cts == 5 and args.targets == [("hn1", 101), (None, 102)]
+    args = build_parser().parse_args(["--demo", "show", "hn2/7"])
+    assert args.cts is None and args.ct == ("hn2", 7)

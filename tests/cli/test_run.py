@@ -129,3 +129,34 @@ def test_run_as_a_real_process_without_a_tty(tmp_path: Path, sim: dict[str, Path
     assert done.returncode == 0, done.stderr
     assert f"hn2 {ctid}| " in done.stdout
     assert vzlist_truth(sim["hn2"])[ctid] == "running"
+
+
+def test_run_takes_node_slash_ctid_and_create_names_its_node_that_way(
+    tmp_path: Path, sim: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``hn1/101`` picks the node as the dashboard names rows: no --node needed to create on one of two nodes,
+    and a CT looked for on the wrong node fails as not found there, never run elsewhere."""
+    config = local_config(tmp_path, sim)
+    ctid = _ct(sim, "hn1", "running")
+    assert main(["run", "stop", f"hn2/{ctid}", "--yes", "--json", "--config", str(config)]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["ctid"], r["state"], r["reason"]) for r in rows] == [(ctid, "failed", "not found on hn2")]
+    assert vzlist_truth(sim["hn1"])[ctid] == "running"
+
+    assert main(["run", "stop", f"hn1/{ctid}", "--yes", "--json", "--config", str(config)]) == 0
+    assert [(r["node"], r["state"]) for r in json.loads(capsys.readouterr().out)] == [("hn1", "succeeded")]
+    assert vzlist_truth(sim["hn1"])[ctid] == "stopped"
+
+    assert main(["run", "start", f"hn9/{ctid}", "--yes", "--config", str(config)]) == 2
+    assert "hn9: not among the nodes this command reaches (hn1, hn2)" in capsys.readouterr().err
+
+    new = max(max(vzlist_truth(sim[node])) for node in sim) + 1
+    template = sorted(p.name.removesuffix(".tar.gz") for p in (sim["hn2"] / "vz/template/cache").glob("*.tar.gz"))[0]
+    create = ["run", "create", str(new), "-p", f"ostemplate={template}", "--yes", "--json", "--config", str(config)]
+    assert main(create) == 2
+    assert "create: name the node, as NODE/CTID or with exactly one --node NAME" in capsys.readouterr().err
+    create[2] = f"hn2/{new}"
+    assert main(create) == 0, capsys.readouterr()
+    steps = json.loads(capsys.readouterr().out)  # one row per step of the ispbasic plan
+    assert steps and {(r["node"], r["ctid"], r["state"]) for r in steps} == {("hn2", new, "succeeded")}
+    assert new in vzlist_truth(sim["hn2"]) and new not in vzlist_truth(sim["hn1"])

@@ -227,11 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
         "vztui.cli.run:run",
         "run an action on containers through the queue and the journal, streaming its output",
         "examples:\n  vztui run restart 101 102 --yes\n  vztui run set 101 --param ram=1G --param cpus=2 --yes\n"
+        "  vztui run create hn2/150 --param ostemplate=centos-6-x86_64 --yes\n"
         "  vztui run stop 101 --param fast=yes --yes\n"
         "Mutating actions ask for confirmation on a terminal and need --yes otherwise.\n",
     )
     run.add_argument("action", metavar="ACTION")
-    run.add_argument("ctids", metavar="CTID", nargs="+", type=int)
+    run.add_argument(
+        "targets", metavar="[NODE/]CTID", nargs="+", type=container_ref, help="the CTs: CTID, or NODE/CTID (hn1/101)"
+    )
     run.add_argument(
         "--param", "-p", action="append", default=[], metavar="KEY=VALUE", help="action parameter (repeatable)"
     )

@@ -137,24 +137,33 @@ def _plan_create(job: Job, where: Target, cluster: Cluster, params: Mapping[str,
 
 
 def plan_jobs(
-    spec: ActionSpec, ctids: Sequence[int], params: Mapping[str, str], where: Target, cluster: Cluster
+    spec: ActionSpec,
+    targets: Sequence[tuple[str | None, int]],
+    params: Mapping[str, str],
+    where: Target,
+    cluster: Cluster,
 ) -> list[Job]:
-    """Locate each CT, check its state and build its command lines. Raises CliError for bad parameters."""
+    """Locate each CT (``targets``: (node or None, CTID) as ``vztui.cli.parser.container_ref`` reads them), check
+    its state and build its command lines. Raises CliError for bad parameters."""
     snapshots = cluster.snapshots()
     located: dict[int, list[str]] = {}
     for node, snap in snapshots.items():
         for ctid in snap.containers:
             located.setdefault(ctid, []).append(node)
+    named = {node for node, _ in targets if node is not None}
+    unknown = sorted(named - snapshots.keys())
+    if unknown:
+        raise CliError(f"{unknown[0]}: not among the nodes this command reaches ({', '.join(snapshots)})")
     jobs: list[Job] = []
-    for ctid in dict.fromkeys(ctids):
+    for wanted, ctid in dict.fromkeys(targets):
         job = Job(ctid)
         jobs.append(job)
         if spec.id == "create":
             if ctid in located:
                 raise CliError(f"create: CTID {ctid} already exists on {', '.join(located[ctid])}")
-            if len(where.specs) != 1:
-                raise CliError("create: choose the node with exactly one --node NAME")
-            job.node = where.specs[0].name
+            if wanted is None and len(where.specs) != 1:
+                raise CliError("create: name the node, as NODE/CTID or with exactly one --node NAME")
+            job.node = wanted if wanted is not None else where.specs[0].name
             if snapshots[job.node].health is not NodeHealth.UP:
                 job.skipped = f"node {job.node} is {snapshots[job.node].health.value}"
                 job.outcome, job.unreachable = "failed", True
@@ -162,13 +171,20 @@ def plan_jobs(
             _plan_create(job, where, cluster, params)
             continue
         nodes = located.get(ctid, [])
+        if wanted is not None:
+            nodes = [wanted] if wanted in nodes else []
         if not nodes:
-            down = [n for n, s in snapshots.items() if s.health is not NodeHealth.UP]
-            job.skipped = "not found" + (f" (unreachable: {', '.join(down)})" if down else "")
+            searched = [wanted] if wanted is not None else list(snapshots)
+            down = [n for n in searched if snapshots[n].health is not NodeHealth.UP]
+            job.skipped = ("not found" if wanted is None else f"not found on {wanted}") + (
+                f" (unreachable: {', '.join(down)})" if down else ""
+            )
             job.outcome, job.unreachable = "failed", bool(down)
             continue
         if len(nodes) > 1:
-            raise CliError(f"CTID {ctid} exists on several nodes ({', '.join(nodes)}): pick one with --node")
+            raise CliError(
+                f"CTID {ctid} exists on several nodes ({', '.join(nodes)}): name one, e.g. {nodes[0]}/{ctid}"
+            )
         job.node = nodes[0]
         status = snapshots[job.node].containers[ctid].status
         refusal = spec.refusal(status)
@@ -272,7 +288,7 @@ async def _run(
 ) -> tuple[list[Job], dict[str, list[OutputLine]], Mapping[str, NodeSnapshot]]:
     where = target(args)
     async with polled_cluster(where) as cluster:
-        jobs = plan_jobs(spec, args.ctids, params, where, cluster)
+        jobs = plan_jobs(spec, args.targets, params, where, cluster)
         _confirm(spec, jobs, where, assume_yes=args.yes)
         for job in jobs:
             if job.skipped:
