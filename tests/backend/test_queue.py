@@ -3,7 +3,6 @@ retry, the state re-check and the read-only guard."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.backend.engine_helpers import CountingTransport, local_spec, wait_finished, wait_for
+from tests.backend.processes import alive
 from vztui.backend.journal import Journal
 from vztui.backend.nodespec import NodeSpec
 from vztui.backend.operation import Operation, OpRequest, OpState, ReadOnlyError
@@ -143,7 +143,7 @@ async def test_cancel_queued_drops_it_and_cancel_running_kills_the_command(harne
     assert await harness.queue.cancel(running.id)
     assert running.state is OpState.CANCELLED and "killed" in running.reason
     assert time.monotonic() - started < 5
-    await wait_for(lambda: not _alive(pid), what="the cancelled command to die")
+    await wait_for(lambda: not alive(pid), what="the cancelled command to die")
     assert ("stream", queued.request.argv) not in harness.transports["hn1"].calls
     assert not await harness.queue.cancel(running.id)
 
@@ -267,18 +267,6 @@ async def test_close_cancels_queued_and_kills_running(tmp_path: Path) -> None:
     await h.close()
     assert running.state is OpState.CANCELLED and queued.state is OpState.CANCELLED
     assert "never started" in queued.reason
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # the process may be reaped between the kill(0) and this read: gone counts as dead
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):  # ENOENT, or ESRCH when it dies mid-read
-        return False
-    return stat.split(") ", 1)[1][0] != "Z"
 
 
 async def test_an_informational_exit_succeeds_with_its_meaning_and_the_same_code_elsewhere_fails(

@@ -11,30 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.backend.processes import gone
 from vztui.backend.nodespec import NodeSpec, TransportKind
 from vztui.backend.transport import CommandTimeoutError, ExitStatus, LinkState, OutputLine, Stream, StreamEvent
 from vztui.backend.transports import LocalTransport, create_transport
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); it is dead for our purposes.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-async def _wait_gone(pid: int, within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 @pytest.fixture
@@ -65,7 +45,7 @@ async def test_run_timeout_kills_the_whole_process_group(local: LocalTransport, 
     pidfile = tmp_path / "child.pid"
     with pytest.raises(CommandTimeoutError):
         await local.run(["sh", "-c", 'sleep 30 & echo $! > "$1"; wait', "sh", str(pidfile)], timeout=0.5)
-    assert await _wait_gone(int(pidfile.read_text()))
+    assert await gone(int(pidfile.read_text()))
 
 
 async def test_stream_yields_lines_as_they_arrive_then_one_exit_status(local: LocalTransport) -> None:
@@ -88,7 +68,7 @@ async def test_closing_the_stream_early_kills_the_command(local: LocalTransport,
         async for event in events:
             assert event == OutputLine(Stream.STDOUT, "started", event.at)
             break
-    assert await _wait_gone(int(pidfile.read_text()))
+    assert await gone(int(pidfile.read_text()))
 
 
 async def test_cancelling_the_consuming_task_kills_the_command(local: LocalTransport, tmp_path: Path) -> None:
@@ -106,7 +86,7 @@ async def test_cancelling_the_consuming_task_kills_the_command(local: LocalTrans
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await _wait_gone(int(pidfile.read_text()))
+    assert await gone(int(pidfile.read_text()))
 
 
 async def test_stream_timeout_ends_with_minus_one_and_reason(local: LocalTransport) -> None:
@@ -201,4 +181,4 @@ async def test_cancelling_run_kills_the_command(local: LocalTransport, tmp_path:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await _wait_gone(int(pidfile.read_text()))
+    assert await gone(int(pidfile.read_text()))

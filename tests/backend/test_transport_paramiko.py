@@ -14,6 +14,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
+from tests.backend.ssh_transports import paramiko_maker
 from tests.sshd import SshdFactory, SshdNode
 from vztui.backend.hostkeys import KnownHosts
 from vztui.backend.transport import (
@@ -22,7 +23,6 @@ from vztui.backend.transport import (
     ExitStatus,
     LinkState,
     OutputLine,
-    Stream,
     TransportError,
 )
 from vztui.backend.transports import Launch
@@ -32,23 +32,6 @@ from vztui.backend.transports.paramiko_ssh import ParamikoTransport
 pytestmark = pytest.mark.sshd
 
 MakeTransport = Callable[..., ParamikoTransport]
-
-
-def _alive(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rsplit(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-async def _gone(pid: int, within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 @pytest.fixture
@@ -63,20 +46,8 @@ def node(sshd_factory: SshdFactory, tmp_path: Path) -> SshdNode:
 
 @pytest.fixture
 async def make(node: SshdNode, tmp_path: Path) -> AsyncIterator[MakeTransport]:
-    made: list[ParamikoTransport] = []
-
-    def factory(target: SshdNode = node, *, known: KnownHosts | None = None, **spec: object) -> ParamikoTransport:
-        hosts = known or KnownHosts(target.known_hosts, tmp_path / "vztui_known_hosts")
-        options = {k: spec.pop(k) for k in ("keepalive_interval", "keepalive_count") if k in spec}
-        transport = ParamikoTransport(
-            target.spec(**spec), known_hosts=hosts, ssh_config=paramiko.SSHConfig(), use_agent=False, **options
-        )
-        made.append(transport)
-        return transport
-
-    yield factory
-    for transport in made:
-        await transport.close()
+    async with paramiko_maker(node, tmp_path) as factory:
+        yield factory
 
 
 async def test_run_returns_output_and_exit_code_and_connects_once(make: MakeTransport) -> None:
@@ -90,15 +61,6 @@ async def test_run_returns_output_and_exit_code_and_connects_once(make: MakeTran
     assert ssh._conn is conn, "commands share one persistent connection"
     assert conn is not None and isinstance(conn.sock, socket.socket)
     assert conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY), "Nagle off: no 40 ms delayed-ACK stalls"
-
-
-async def test_shell_metacharacters_in_argv_arrive_literally(make: MakeTransport, tmp_path: Path) -> None:
-    marker = tmp_path / "pwned"
-    hostile = ["a b", f"$(touch {marker})", f"`touch {marker}`", "; touch x", "it's", 'say "hi"', "*", "\\n", "$HOME"]
-    ssh = make()
-    result = await ssh.run(["printf", "%s\\n", *hostile])
-    assert result.stdout.decode().splitlines() == hostile
-    assert not marker.exists()
 
 
 async def test_remote_command_string_is_one_shlex_join(make: MakeTransport) -> None:
@@ -139,92 +101,6 @@ async def test_sudo_mode_runs_everything_through_sudo_n(make: MakeTransport, tmp
     assert await ssh.read_file(str(tmp_path / "f")) == b"secret\n"
 
 
-async def test_stdin_reaches_the_command(make: MakeTransport) -> None:
-    ssh = make()
-    result = await ssh.run(["sh", "-c", "cat; echo done"], stdin=b"\x00binary\xff\nline")
-    assert result.stdout == b"\x00binary\xff\nlinedone\n"
-    big = bytes(range(256)) * 4096
-    assert (await ssh.run(["cat"], stdin=big)).stdout == big
-    assert (await ssh.run(["cat"], stdin=b"")).stdout == b""
-
-
-async def test_timeout_kills_a_command_fed_stdin_that_ignores_eof(make: MakeTransport, tmp_path: Path) -> None:
-    pidfile = tmp_path / "pid"
-    ssh = make()
-    with pytest.raises(CommandTimeoutError):
-        await ssh.run(["sh", "-c", 'echo $$ > "$1"; exec sleep 30', "sh", str(pidfile)], stdin=b"data", timeout=0.8)
-    assert await _gone(int(pidfile.read_text()))
-
-
-async def test_stream_yields_lines_live_then_exactly_one_exit_status(make: MakeTransport) -> None:
-    ssh = make()
-    events = []
-    start = time.monotonic()
-    async for event in ssh.stream(["sh", "-c", "echo one; sleep 0.5; echo two >&2; printf three; exit 4"]):
-        events.append((time.monotonic() - start, event))
-    lines = [(e.stream, e.text) for _, e in events if isinstance(e, OutputLine)]
-    assert lines == [(Stream.STDOUT, "one"), (Stream.STDERR, "two"), (Stream.STDOUT, "three")]
-    assert [e for _, e in events if isinstance(e, ExitStatus)] == [ExitStatus(4)]
-    assert isinstance(events[-1][1], ExitStatus)
-    assert events[0][0] < events[-1][0] - 0.3, "the first line arrived before the command finished"
-
-
-@pytest.mark.parametrize("pty", [False, True], ids=["pipes", "pty"])
-async def test_closing_the_stream_kills_the_remote_process(make: MakeTransport, pty: bool) -> None:
-    ssh = make()
-    argv = ["sh", "-c", "sleep 30 & echo $!; wait"]
-    async with contextlib.aclosing(ssh.stream(argv, pty=pty)) as events:
-        async for event in events:
-            assert isinstance(event, OutputLine)
-            pid = int(event.text)
-            assert _alive(pid)
-            break
-    assert await _gone(pid), "the remote sleep must die when the stream is closed"
-
-
-async def test_cancelling_the_consumer_task_kills_the_remote_process(make: MakeTransport) -> None:
-    ssh = make()
-    pids: list[int] = []
-
-    async def consume() -> None:
-        async with contextlib.aclosing(ssh.stream(["sh", "-c", "echo $$; exec sleep 30"])) as events:
-            async for event in events:
-                if isinstance(event, OutputLine):
-                    pids.append(int(event.text))
-
-    task = asyncio.create_task(consume())
-    while not pids:
-        await asyncio.sleep(0.02)
-    assert _alive(pids[0])
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await _gone(pids[0])
-
-
-async def test_pty_stream_has_a_terminal(make: MakeTransport) -> None:
-    events = [e async for e in make().stream(["sh", "-c", "test -t 1 && echo tty"], pty=True)]
-    assert [e.text for e in events if isinstance(e, OutputLine)] == ["tty"]
-    assert events[-1] == ExitStatus(0)
-
-
-async def test_run_timeout_kills_the_remote_command(make: MakeTransport, tmp_path: Path) -> None:
-    pidfile = tmp_path / "pid"
-    ssh = make()
-    started = time.monotonic()
-    with pytest.raises(CommandTimeoutError):
-        await ssh.run(["sh", "-c", 'echo $$ > "$1"; exec sleep 30', "sh", str(pidfile)], timeout=0.8)
-    assert time.monotonic() - started < 3
-    assert await _gone(int(pidfile.read_text()))
-    assert (await ssh.run(["echo", "still usable"])).stdout == b"still usable\n"
-
-
-async def test_stream_timeout_ends_with_minus_one(make: MakeTransport) -> None:
-    events = [e async for e in make().stream(["sleep", "30"], timeout=0.5)]
-    assert len(events) == 1 and isinstance(events[0], ExitStatus)
-    assert events[0].exit_code == -1 and "timed out" in events[0].reason
-
-
 async def test_more_commands_than_channels_all_complete(make: MakeTransport) -> None:
     ssh = make()
     started = time.monotonic()
@@ -243,51 +119,6 @@ async def test_a_session_refused_at_the_servers_maxsessions_is_retried_not_faile
     results = await asyncio.gather(*(ssh.run(["sh", "-c", f"sleep 0.3; echo {i}"]) for i in range(6)))
     assert [r.stdout for r in results] == [f"{i}\n".encode() for i in range(6)]
     assert all(r.exit_code == 0 for r in results)
-
-
-async def test_read_file_honours_root_prefix(make: MakeTransport, tmp_path: Path) -> None:
-    root = tmp_path / "noderoot"
-    (root / "proc" / "vz").mkdir(parents=True)
-    (root / "proc" / "vz" / "vestat").write_bytes(b"Version: 2.2\n")
-    ssh = make(root_prefix=str(root))
-    assert await ssh.read_file("/proc/vz/vestat") == b"Version: 2.2\n"
-    with pytest.raises(FileNotFoundError):
-        await ssh.read_file("/proc/user_beancounters")
-    assert "noderoot" not in ssh.remote_command(["vzlist"]), "commands are never rewritten"
-
-
-async def test_reconnects_after_sshd_restart(make: MakeTransport, node: SshdNode) -> None:
-    ssh = make()
-    assert (await ssh.run(["echo", "a"])).ok
-    node.restart()
-    deadline = time.monotonic() + 8
-    while True:
-        try:
-            result = await ssh.run(["echo", "b"])
-            break
-        except TransportError:
-            assert time.monotonic() < deadline, "no reconnect within 8 s"
-            await asyncio.sleep(0.1)
-    assert result.stdout == b"b\n"
-    assert ssh.link_status().state is LinkState.CONNECTED
-
-
-async def test_sshd_killed_mid_command_fails_fast_with_transport_error(make: MakeTransport, node: SshdNode) -> None:
-    ssh = make()
-    await ssh.run(["true"])
-    task = asyncio.create_task(ssh.run(["sleep", "30"], timeout=20))
-    await asyncio.sleep(0.3)
-    node.kill()
-    started = time.monotonic()
-    with pytest.raises(TransportError) as info:
-        await asyncio.wait_for(task, 5)
-    assert not isinstance(info.value, CommandTimeoutError)
-    assert time.monotonic() - started < 3
-    assert ssh.link_status().state is LinkState.RECONNECTING
-    with pytest.raises(TransportError):
-        await ssh.run(["true"], timeout=3)
-    assert ssh.link_status().state in (LinkState.RECONNECTING, LinkState.UNREACHABLE)
-    assert ssh.link_status().reason
 
 
 async def test_stream_cut_by_dead_sshd_ends_with_reason(make: MakeTransport, node: SshdNode) -> None:
@@ -409,24 +240,6 @@ def test_run_interactive_returns_the_exit_code(node: SshdNode, tmp_path: Path) -
         asyncio.run(ssh.close())
 
 
-async def test_large_output_arrives_intact_through_run_and_stream(make: MakeTransport) -> None:
-    ssh = make()
-    argv = [
-        "sh",
-        "-c",
-        "i=0; while [ $i -lt 40000 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done",
-    ]
-    result = await ssh.run(argv)
-    assert len(result.stdout.splitlines()) == 40000
-    lines = [e.text async for e in ssh.stream(argv) if isinstance(e, OutputLine)]
-    assert len(lines) == 40000 and lines[-1].startswith("line-39999-")
-
-
-async def test_invalid_utf8_and_control_bytes_are_decoded_with_replacement(make: MakeTransport) -> None:
-    events = [e async for e in make().stream(["printf", "ok\\377\\033]52;c;x\\007\\n"])]
-    assert isinstance(events[0], OutputLine) and events[0].text == "ok\ufffd\x1b]52;c;x\x07"
-
-
 async def test_the_server_receives_exactly_remote_command(sshd_factory: SshdFactory, tmp_path: Path) -> None:
     # ForceCommand hands the client's string over in SSH_ORIGINAL_COMMAND instead of running it.
     echo = sshd_factory("echo", options={"ForceCommand": "printenv SSH_ORIGINAL_COMMAND"})
@@ -443,17 +256,6 @@ async def test_the_server_receives_exactly_remote_command(sshd_factory: SshdFact
         await ssh.close()
     assert result.stdout.decode() == ssh.remote_command(argv) + "\n"
     assert shlex.split(ssh.remote_command(argv))[-5:] == argv
-
-
-async def test_cancelling_run_kills_the_remote_command(make: MakeTransport, tmp_path: Path) -> None:
-    pidfile = tmp_path / "pid"
-    task = asyncio.create_task(make().run(["sh", "-c", 'echo $$ > "$1"; exec sleep 30', "sh", str(pidfile)]))
-    while not pidfile.exists() or not pidfile.read_text().strip():
-        await asyncio.sleep(0.02)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await _gone(int(pidfile.read_text()))
 
 
 async def test_link_status_notices_a_dead_node_without_any_command(make: MakeTransport, node: SshdNode) -> None:

@@ -312,6 +312,11 @@ class OpenSshTransport(Transport):
                         return
                     if item is None:
                         open_streams -= 1
+                    elif pty and item.stream is Stream.STDERR:
+                        # With a tty the command's stdout and stderr both arrive on the pty (our stdout): ssh's own
+                        # stderr is only ssh talking ("Shared connection to … closed." after every command). It
+                        # names a failure (read from ``errors``), never the command's output.
+                        continue
                     elif item.stream is Stream.STDERR and proc.returncode is None and _may_be_ssh(item.text):
                         held.append(item)  # may be ssh's own complaint: decide once the exit code is known
                     else:
