@@ -3,8 +3,8 @@
 The poller, the queue and the CLI do not care whether a node is reached through paramiko or the system's ssh (the
 route for CentOS 6's sshd): both must carry argv literally, feed stdin, stream live, time out and cancel by killing
 the remote command, survive a restarted or killed sshd, and decode hostile bytes the same way. Each test here runs
-once per transport; what only one transport does (one ControlMaster, paramiko's channels and keepalives) stays in
-its own test module.
+once per transport (the system ssh twice: against a modern sshd and a CentOS 6-style one); what only one
+transport does (one ControlMaster, paramiko's channels and keepalives) stays in its own test module.
 """
 
 from __future__ import annotations
@@ -21,7 +21,16 @@ import pytest
 from tests.backend.processes import alive, gone
 from tests.backend.ssh_transports import MakeTransport, openssh_maker, paramiko_maker
 from tests.sshd import SshdFactory, SshdNode
-from vztui.backend.transport import CommandTimeoutError, ExitStatus, LinkState, OutputLine, Stream, TransportError
+from vztui.backend.transport import (
+    CommandTimeoutError,
+    ExitStatus,
+    LinkState,
+    OutputLine,
+    Stream,
+    Transport,
+    TransportError,
+)
+from vztui.backend.transports.openssh import LEGACY_OPTIONS
 
 pytestmark = pytest.mark.sshd
 
@@ -29,21 +38,35 @@ SLEEPER = ["sh", "-c", 'echo $$ > "$1"; exec sleep 30', "sh"]
 """Writes its pid to the file named after it, then sleeps (as the same process) for longer than any test."""
 
 
+@pytest.fixture(params=["paramiko", "openssh", "openssh-centos6"])
+def flavour(request: pytest.FixtureRequest) -> str:
+    """Which transport, and for the system ssh also a CentOS 6-style sshd (ssh-rsa/SHA-1 only, reached with
+    ``LEGACY_OPTIONS``): the route the README gives for OpenVZ 6 nodes must keep every promise too."""
+    if request.param.startswith("openssh") and shutil.which("ssh") is None:
+        pytest.skip("OpenSSH client (ssh) not installed")
+    return str(request.param)
+
+
 @pytest.fixture
-def node(sshd_factory: SshdFactory) -> SshdNode:
-    return sshd_factory("hn1")
+def node(sshd_factory: SshdFactory, flavour: str) -> SshdNode:
+    return sshd_factory("hn1", legacy=flavour == "openssh-centos6")
 
 
-@pytest.fixture(params=["paramiko", "openssh"])
-async def make(request: pytest.FixtureRequest, node: SshdNode, tmp_path: Path) -> AsyncIterator[MakeTransport]:
-    if request.param == "openssh":
-        if shutil.which("ssh") is None:
-            pytest.skip("OpenSSH client (ssh) not installed")
-        async with openssh_maker(node, tmp_path) as make_openssh:
-            yield make_openssh
-    else:
+@pytest.fixture
+async def make(flavour: str, node: SshdNode, tmp_path: Path) -> AsyncIterator[MakeTransport]:
+    if flavour == "paramiko":
         async with paramiko_maker(node, tmp_path) as make_paramiko:
             yield make_paramiko
+        return
+    async with openssh_maker(node, tmp_path) as make_openssh:
+        if flavour == "openssh":
+            yield make_openssh
+            return
+
+        def make_legacy(*args: object, **spec: object) -> Transport:
+            return make_openssh(*args, **{"ssh_options": LEGACY_OPTIONS, **spec})
+
+        yield make_legacy
 
 
 async def test_shell_metacharacters_in_argv_arrive_literally(make: MakeTransport, tmp_path: Path) -> None:
