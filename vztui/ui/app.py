@@ -21,6 +21,7 @@ from vztui.backend.snapshot import NodeDelta
 from vztui.backend.transport import OutputLine
 from vztui.openvz.presets import Preset
 from vztui.ui.backend_api import ClusterApi
+from vztui.ui.delta_pacer import DeltaPacer
 from vztui.ui.keymap import unknown_ids
 from vztui.ui.screens.main import MainScreen
 from vztui.ui.state.columns import COLUMNS, DEFAULT_COLUMNS
@@ -85,6 +86,7 @@ class VztuiApp(App[object]):
         self._requested_theme = theme
         self._unsubscribe: Callable[[], None] | None = None
         self._main: MainScreen | None = None
+        self._deltas = DeltaPacer(self._apply_delta)
         self.animation_level = "none"
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
@@ -153,6 +155,7 @@ class VztuiApp(App[object]):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        self._deltas.clear()
         if self._start_cluster:
             await self.cluster.stop()
 
@@ -177,6 +180,9 @@ class VztuiApp(App[object]):
     # -- ClusterListener: the engine calls these on the event loop ----------------------------------------------
 
     def on_delta(self, delta: NodeDelta) -> None:
+        self._deltas.push(delta)
+
+    def _apply_delta(self, delta: NodeDelta) -> None:
         if self._main is not None and self._main.is_mounted:
             self._main.apply_delta(delta)
 
