@@ -737,3 +737,35 @@ async def test_without_configured_presets_the_form_offers_the_builtin_one() -> N
         main = main_of(app)
         await until(pilot, lambda: main.runner is not None, what="the action runner")
         assert main.runner is not None and list(main.runner.presets) == ["ispbasic"]
+
+
+async def test_a_tick_repaints_only_the_changed_cells() -> None:
+    """A CPU % change dirties that cell only (Textual writes a partial line from the widget's left edge to the end
+    of the dirty region, so cells right of it stay unsent), and a change no shown column depends on nothing."""
+    from textual.geometry import Region
+
+    cluster = FakeCluster(standard_snapshots())
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        await pilot.pause()
+        calls: list[tuple[Region, ...]] = []
+        original = table.refresh
+
+        def spy(*regions: Region, **options: object) -> object:
+            calls.append(regions)
+            return original(*regions, **options)  # type: ignore[arg-type]
+
+        table.refresh = spy  # type: ignore[method-assign]
+        snap = cluster.snapshots()["hn1"]
+        cluster.push(replace(snap, cpu_percent=MappingProxyType({**snap.cpu_percent, 101: 77.0})))
+        cpu = table.columns.index(next(c for c in table.columns if c.key == "cpu"))
+        cpu_end = table._offsets[cpu] + table.columns[cpu].width
+        width = table.columns[cpu].width
+        assert calls == [(Region(cpu_end - width, 1 + table.order.index("hn1/101"), width, 1),)]
+        assert cpu_end < table.scrollable_content_region.width
+        calls.clear()
+        cluster.update("hn1", replace(snap.containers[102], description="not a column"))
+        assert calls == [], "nothing shown changed: nothing to repaint"
+        await pilot.pause()
+        assert table.cell_text("hn1/101", "cpu").strip() == "77.0"
