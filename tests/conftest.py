@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from tests.sshd import SKIP_REASON, SSH_KEYGEN, SSHD, SshdFactory, SshdNode
+
+
+@pytest.fixture(autouse=True)
+def vztui_logger_restored() -> Iterator[None]:
+    """``vztui.cli.main`` points the ``vztui`` logger at a file or stderr and stops it propagating, as a program
+    should; a test that runs it in-process must not leave that behind for the tests after it (caplog included)."""
+    logger = logging.getLogger("vztui")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)  # not ``logger.level =``: setLevel also clears the loggers' cached verdicts
+    logger.propagate = propagate
 
 
 @pytest.fixture(scope="session")
