@@ -10,8 +10,9 @@ heap pages mapped for reuse. Two measures, both no-ops where the C library lacks
   10,000 CTs that left 35-45 MB of freed output resident unless a ``malloc_trim`` happened to run after the last
   node's output was freed, which is why the engine measured 89-97 MB in some runs and 131-140 MB in others (same
   data, same ticks: only where the last trim fell). Pinning the threshold at 128 KiB keeps such blocks mmapped, so
-  freeing one returns its pages at once: 81.6-83.9 MB at the end of the run, of which a final
-  ``malloc_trim`` would return only ~0.1 MB.
+  freeing one returns its pages at once. Measured with the later engine changes too: 83.5-95.6 MB over 6 runs,
+  83-85 MB after a final ``malloc_trim``; what still varies (0-11 MB) is small freed blocks of the last nodes,
+  freed on the event loop after the assembly thread's last trim.
 * ``MemoryTrimmer``: ``malloc_trim`` returns the free pages left between the smaller objects; it costs a few ms, so
   it runs only when no node's output is waiting to be assembled and ``MIN_BYTES`` of output were assembled since
   the last trim.
