@@ -12,7 +12,7 @@ from textual.widgets import Input
 from tests.ui.fake_cluster import NOW, FakeCluster, container, snapshot, standard_snapshots
 from tests.ui.harness import make_app
 from vztui.backend.snapshot import NodeHealth, NodeSnapshot
-from vztui.openvz.models import CtStatus
+from vztui.openvz.models import Container, CtStatus
 from vztui.ui.app import VztuiApp
 from vztui.ui.screens.main import MainScreen
 from vztui.ui.widgets.ct_table import CtTable
@@ -701,6 +701,32 @@ def test_node_tally_follows_status_and_ram_limits_only_when_it_must_sum_them() -
     assert (summing.running, counting.running) == (2, 2)
     assert summing.promised == promised + 65_536 * 4096
     assert counting.promised == 0
+
+
+def test_node_tally_reads_the_engines_compact_tables_like_mappings() -> None:
+    """The engine hands the UI BeancounterTables (one array per CT); the tally reads their limits directly and must
+    promise exactly what the same beancounters as a plain mapping promise."""
+    from array import array
+
+    from vztui.openvz.models import BeancounterTable
+    from vztui.ui.widgets.node_tree import NodeTally
+
+    def compact(ct: Container) -> Container:
+        names = tuple(ct.resources)
+        numbers = array(
+            "Q", [v for bc in ct.resources.values() for v in (bc.held, bc.maxheld, bc.barrier, bc.limit, bc.failcnt)]
+        )
+        index = MappingProxyType({name: row for row, name in enumerate(names)})
+        return replace(ct, resources=BeancounterTable(names, index, numbers))
+
+    plain = standard_snapshots()["hn1"]
+    tables = replace(plain, containers=MappingProxyType({c: compact(ct) for c, ct in plain.containers.items()}))
+    assert isinstance(tables.containers[101].resources, BeancounterTable)
+    assert tables.containers[101].resources.limit("physpages") == plain.containers[101].resources["physpages"].limit
+    assert tables.containers[101].resources.limit("nosuch") is None
+    by_table, by_mapping = NodeTally(tables), NodeTally(plain)
+    assert by_table.promised == by_mapping.promised > 0
+    assert by_table.running == by_mapping.running
 
 
 async def test_configured_presets_reach_the_create_form_and_the_runner_stops_listening_on_exit() -> None:

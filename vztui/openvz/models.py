@@ -156,6 +156,11 @@ class BeancounterTable(Mapping[str, Beancounter]):
         row = self._index.get(resource)
         return None if row is None else self.numbers[5 * row]
 
+    def limit(self, resource: str) -> int | None:
+        """The limit of ``resource`` without building its Beancounter (None when the CT has no such row)."""
+        row = self._index.get(resource)
+        return None if row is None else self.numbers[5 * row + 3]
+
     def rows(self) -> Iterator[tuple[str, int, int, int, int, int]]:
         """(resource, held, maxheld, barrier, limit, failcnt) for each row, in the kernel's order."""
         v = self.numbers
