@@ -307,3 +307,25 @@ def test_a_state_change_shows_at_once_when_the_simulated_clock_runs_ahead(
     assert listed.stdout.split() == [str(ctid), "stopped"]
     node.refresh_proc()
     assert not any(line.split()[0] == str(ctid) for line in (root / "proc" / "vz" / "veinfo").read_text().splitlines())
+
+
+def test_a_state_change_between_reading_the_state_and_writing_proc_is_not_hidden(
+    fresh_cluster: SimCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``vzctl stop`` that lands while a refresher is between reading the state and writing its stamp must not
+    leave /proc (and vzlist's figures) looking fresh: the next tool recomputes and sees the CT stopped."""
+    node = SimNode(fresh_cluster.nodes["hn1"])
+    ctid = next(c for c, runtime in node.read_state().cts.items() if runtime.running)
+    real_compute = refresh.compute
+
+    def compute_then_stop(sim: SimNode, now: float | None = None) -> object:
+        result = real_compute(sim, now)  # the figures of a state in which ``ctid`` runs
+        with sim.transaction() as state:  # …and the stop lands before the stamp is written
+            state.ct(ctid).running = False
+        return result
+
+    monkeypatch.setattr(refresh, "compute", compute_then_stop)
+    assert refresh.refresh(node, force=True)
+    monkeypatch.setattr(refresh, "compute", real_compute)
+    assert not refresh.is_fresh(node, node.now()), "figures from before the stop must not count as fresh"
+    assert ctid not in SimNode(node.root).kernel_figures().cts, "the next tool (a new process) sees it stopped"

@@ -26,30 +26,41 @@ CT_STAMP = ".vzsim-stamp-ct"
 
 
 def is_fresh(node: SimNode, now: float) -> bool:
-    """True when /proc was written less than MAX_AGE ago and after the last state or config change."""
+    """True when /proc was written less than MAX_AGE ago from the state and configs the node has now."""
+    return _stamp_valid(node, STAMP, now, MAX_AGE)
+
+
+def _stamp_valid(node: SimNode, name: str, now: float, max_age: float) -> bool:
+    path = node.root / "proc" / name
     try:
-        info = os.stat(node.root / "proc" / STAMP)
-    except FileNotFoundError:
+        info = os.stat(path)
+        recorded = path.read_text(encoding="ascii").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
         return False
     stamp = info.st_mtime
-    if now - stamp >= MAX_AGE or stamp > now + 1:
+    if now - stamp >= max_age or stamp > now + 1:
         return False
-    return not _changed_since(node, info.st_ctime)
+    return len(recorded) == 2 and recorded[1] == inputs_key(node)
 
 
-def _changed_since(node: SimNode, written: float) -> bool:
-    """Whether the node's state or configs changed after /proc was written.
+def inputs_key(node: SimNode) -> str:
+    """The state file and the config directory as the file system shows them now (inode, mtime in ns, size).
 
-    ``written`` is the stamp's ctime: real wall-clock time, which is what the state and config files' mtimes are
-    in, even when ``VZTUI_SIM_NOW`` moves the simulated clock (the stamp's mtime) away from it.
+    Recorded in the stamp when /proc is computed, taken *before* the state is read: /proc is fresh only while this
+    is unchanged. (Comparing the state's mtime with the time the stamp was written was a race: a ``vzctl stop``
+    landing between a refresher reading the state and writing its stamp left figures computed from the old state
+    looking newer than the change, and for half a second ``vzlist`` showed the stopped CT running.) The state is
+    replaced on every write, so its inode changes even within one tick of the file system's coarse clock.
     """
+    parts = []
     for path in (node.store.path, node.host(CONF_DIR)):
         try:
-            if os.stat(path).st_mtime > written:
-                return True
+            info = os.stat(path)
         except FileNotFoundError:
+            parts.append("-")
             continue
-    return False
+        parts.append(f"{info.st_ino}:{info.st_mtime_ns}:{info.st_size}")
+    return " ".join(parts)
 
 
 def load_configs(node: SimNode, state: NodeState) -> dict[int, dict[str, str]]:
@@ -107,25 +118,27 @@ def refresh(node: SimNode, *, force: bool = False, now: float | None = None) -> 
     if not node.root.is_dir():
         return False
     per_ct = force or not _per_ct_fresh(node, t)
+    inputs = inputs_key(node)
     figures, state, configs = compute(node, t)
     node.remember_figures(figures)
-    write_all(node, figures, quota_disks(node, state, configs, t), per_ct=per_ct)
+    write_all(node, figures, quota_disks(node, state, configs, t), per_ct=per_ct, inputs=inputs)
     return True
 
 
 def _per_ct_fresh(node: SimNode, now: float) -> bool:
-    try:
-        info = os.stat(node.root / "proc" / CT_STAMP)
-    except FileNotFoundError:
-        return False
-    if now - info.st_mtime >= PER_CT_MAX_AGE:
-        return False
-    return not _changed_since(node, info.st_ctime)
+    return _stamp_valid(node, CT_STAMP, now, PER_CT_MAX_AGE)
 
 
 def write_all(
-    node: SimNode, fig: NodeFigures, disks: dict[int, tuple[str, DiskFigures]], *, per_ct: bool = True
+    node: SimNode,
+    fig: NodeFigures,
+    disks: dict[int, tuple[str, DiskFigures]],
+    *,
+    per_ct: bool = True,
+    inputs: str = "",
 ) -> None:
+    """Write /proc from ``fig``; ``inputs`` (``inputs_key`` as seen before the figures' state was read) goes into
+    the stamps, and an empty one never counts as fresh."""
     proc = node.root / "proc"
     rows = procfs.ct_rows(fig)
     files = {
@@ -174,7 +187,7 @@ def write_all(
     for name in stamps:
         stamp = proc / name
         tmp = stamp.with_name(name + suffix)
-        tmp.write_text(procfs.stamp(fig), encoding="ascii")
+        tmp.write_text(procfs.stamp(fig) + (inputs or "unknown inputs") + "\n", encoding="ascii")
         os.utime(tmp, (fig.t, fig.t))
         os.replace(tmp, stamp)
 
