@@ -583,9 +583,9 @@ async def test_incremental_order_always_equals_a_fresh_sort() -> None:
 
 
 async def test_a_live_sort_with_many_moves_resorts_once_and_keeps_the_cursor_on_its_screen_row() -> None:
-    """Sorted by CPU with every CPU moving: past the move budget the order goes stale and is sorted once, after the
-    tick's deltas; reading it earlier sorts it then. Either way it equals a fresh sort, and the cursor's row stays
-    on the same screen line."""
+    """Sorted by CPU with every CPU moving: the order goes stale and is sorted once, after the tick's deltas;
+    reading it earlier sorts it then. Either way it equals a fresh sort, and the cursor's row stays on the same
+    screen line."""
     import random
 
     from vztui.ui.state.columns import sort_order

@@ -97,3 +97,20 @@ async def test_clear_drops_what_waits() -> None:
     pacer.clear()
     await asyncio.sleep(0.01)
     assert applied == ["hn0"]
+
+
+async def test_when_idle_runs_once_every_queued_delta_is_applied() -> None:
+    applied: list[str] = []
+    idle_at: list[int] = []
+    pacer = DeltaPacer(lambda d: (time.sleep(0.002), applied.append(d.node)), slice_seconds=0.001)
+    burst = deltas(8)
+    for delta in burst:
+        pacer.push(delta)
+    pacer.when_idle(lambda: idle_at.append(len(applied)))
+    assert idle_at == [], "never inside push or when_idle itself"
+    await settled(pacer)
+    await asyncio.sleep(0)
+    assert idle_at == [len(burst)], "once, after the last queued delta"
+    pacer.when_idle(lambda: idle_at.append(-1))
+    await asyncio.sleep(0)
+    assert idle_at == [len(burst), -1], "with nothing queued: on the next loop iteration"

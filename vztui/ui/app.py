@@ -120,6 +120,7 @@ class VztuiApp(App[object]):
             columns=self._columns,
             refresh_every=_refresh_every(self.cluster),
             presets=self.presets,
+            after_deltas=self._deltas.when_idle,
         )
         await self.push_screen(self._main)
         self.theme_changed_signal.subscribe(self, self._theme_changed)

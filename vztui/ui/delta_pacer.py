@@ -36,6 +36,8 @@ class DeltaPacer:
         """Seconds applied in the current burst (reset once the loop has run everything that was ready)."""
         self._burst_open = False
         self._drain_scheduled = False
+        self._when_idle: list[Callable[[], None]] = []
+        self._idle_check_scheduled = False
 
     @property
     def queued(self) -> int:
@@ -57,9 +59,33 @@ class DeltaPacer:
                 self._burst_open = True
                 asyncio.get_running_loop().call_soon(self._close_burst)
 
+    def when_idle(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once every delta pushed so far (and any pushed before it runs) has been applied: work
+        that a whole tick makes stale once, such as re-sorting a table by a live column, is then done once a tick
+        instead of once a slice. Runs on a later loop iteration, never inside ``push``."""
+        self._when_idle.append(callback)
+        self._schedule_idle_check()
+
     def clear(self) -> None:
-        """Forget what is queued (the screen that showed it is gone)."""
+        """Forget what is queued (the screen that showed it is gone) and what waited for it."""
         self._queued.clear()
+        self._when_idle.clear()
+
+    def _schedule_idle_check(self) -> None:
+        if not self._idle_check_scheduled:
+            self._idle_check_scheduled = True
+            asyncio.get_running_loop().call_soon(self._idle_check)
+
+    def _idle_check(self) -> None:
+        self._idle_check_scheduled = False
+        if self._queued:
+            return  # the drain checks again once the queue is empty
+        waiting, self._when_idle = self._when_idle, []
+        for callback in waiting:
+            try:
+                callback()
+            except Exception:
+                log.exception("a callback waiting for the deltas to settle failed")
 
     def _close_burst(self) -> None:
         self._burst_open = False
@@ -81,3 +107,5 @@ class DeltaPacer:
                 log.exception("applying a queued delta of %s failed", delta.node)
         if self._queued:
             self._schedule_drain()
+        elif self._when_idle:
+            self._schedule_idle_check()

@@ -64,7 +64,10 @@ class MainScreen(NoAutoLinks, Screen[None]):
         columns: tuple[str, ...] = DEFAULT_COLUMNS,
         refresh_every: float | None = None,
         presets: Mapping[str, Preset] | None = None,
+        after_deltas: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
+        """``after_deltas(callback)`` runs ``callback`` once the engine's deltas arriving now are all applied (the
+        app's DeltaPacer): the table re-sorts by a live column once a tick through it."""
         super().__init__(id="main")
         self.cluster = cluster
         self.cluster_name = cluster_name
@@ -74,6 +77,7 @@ class MainScreen(NoAutoLinks, Screen[None]):
         self._columns = columns
         self._refresh_every = refresh_every
         self._presets = presets
+        self._after_deltas = after_deltas
         self.runner: ActionRunner | None = None
         self._table: CtTable | None = None
         self._panel: BeancounterPanel | None = None
@@ -106,7 +110,7 @@ class MainScreen(NoAutoLinks, Screen[None]):
             yield NodeTree(self.cluster_name, self.cluster.nodes, id="nodes")
             with Vertical(id="centre"):
                 yield FilterBar(id="filter")
-                yield CtTable(columns=self._columns, clock=self.clock, id="cts")
+                yield CtTable(columns=self._columns, clock=self.clock, defer_resort=self._after_deltas, id="cts")
         yield StatusBar([BY_ID[hint] for hint in HINTS], self.keymap, id="status")
 
     def on_mount(self) -> None:

@@ -37,12 +37,8 @@ SEPARATOR = 1
 MARK_GLYPH = "●"
 BULK_CHANGES = 64
 """Rows appearing or vanishing in one delta beyond which one full sort beats inserting them one by one."""
-MOVES_PER_SORT = 16
-"""While sorted by a live column (CPU %, a held value), rows change places on every tick. Moving one costs two binary
-searches and a memmove; re-sorting the nearly sorted order costs about as much as moving one row in 16. So once the
-moves since the last sort pass ``len(order) / MOVES_PER_SORT`` (at least BULK_CHANGES), the order is left stale and
-sorted once, after every delta of the tick is in (measured at 10,000 rows sorted by CPU %, 5 % of cells changing:
-54 -> 42 ms of UI CPU per tick)."""
+_AFFECTED_MAX = 256
+"""Distinct sets of changed fields remembered (a handful occur; the cap only bounds what odd data could add)."""
 _ALL = frozenset({"*"})
 _UPTIME = frozenset({"uptime"})
 _STALE = Style(dim=True, italic=True)
@@ -90,6 +86,7 @@ class CtTable(ScrollView, can_focus=True):
         *,
         columns: Sequence[str] = DEFAULT_COLUMNS,
         clock: Callable[[], float] = time.time,
+        defer_resort: Callable[[Callable[[], None]], None] | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -125,15 +122,21 @@ class CtTable(ScrollView, can_focus=True):
         self._order_dirty = False
         """The order must be rebuilt before the current batch ends (a new sort, filter or many rows at once)."""
         self._order_stale = False
-        """Live moves left ``_order`` stale: it is sorted once, when next read or right after this batch of deltas
-        (see MOVES_PER_SORT)."""
-        self._moves = 0
-        """Rows moved one by one since the order was last sorted whole."""
+        """A shown row's sort value changed, so ``_order`` is stale: it is sorted once, when next read or once the
+        tick's deltas are all in. Sorted by a live column (CPU %, a held value) rows change places on every tick;
+        moving each one by itself (two binary searches and a memmove) and repainting after every node's delta cost
+        more than one sort of the nearly sorted order and one repaint (10,000 rows by CPU %, 5 % of cells changing:
+        54 ms of UI CPU a tick moving rows one by one, 41-42 ms sorting once)."""
         self._resort_scheduled = False
+        self._defer_resort = defer_resort
+        """How a stale order's sort is put off (default: the next message this widget handles); the main screen
+        passes the app's "once the tick's deltas are all in", so a tick applied in slices is sorted once."""
         self._shape_changed = False
         self._cursor_screen_row: int | None = None
         self._on_screen: dict[str, int] | None = None
         """While a batch runs: the rows on screen and their lines (see ``_begin_batch``)."""
+        self._affected: dict[frozenset[str], tuple[tuple[str, ...], tuple[int, int] | None]] = {}
+        """``_columns_of`` by set of changed fields (the columns are fixed for the table's life)."""
         self._dirty_lines: dict[int, tuple[int, int] | None] = {}
         """While a batch runs: screen line → the content columns (start, end) that changed there (None: all)."""
         self._stale_nodes: set[str] = set()
@@ -260,14 +263,18 @@ class CtTable(ScrollView, can_focus=True):
         """Forget the cells that depend on ``fields``; re-check the filter and the sort value of this row."""
         row = self._rows[key]
         everything = fields is _ALL
+        affected: tuple[str, ...] = ()
+        span: tuple[int, int] | None = None
+        if not everything:
+            known = self._affected.get(fields)
+            affected, span = known if known is not None else self._columns_of(fields)
         cells = self._cells.get(key)
         if cells is not None:
             if everything:
                 cells.clear()
             else:
-                for column in self._columns:
-                    if column.depends & fields:
-                        cells.pop(column.key, None)
+                for column_key in affected:
+                    cells.pop(column_key, None)
         self._lines.pop(key, None)
         was_member = key in self._members
         member = self._matches(row)
@@ -286,15 +293,11 @@ class CtTable(ScrollView, can_focus=True):
         if was_member and value == cached:
             if everything:
                 self._refresh_key(key)
-            else:
-                span = self._span(fields)
-                if span is not None:  # else nothing shown depends on what changed
-                    self._refresh_key(key, span)
+            elif span is not None:  # else nothing shown depends on what changed
+                self._refresh_key(key, span)
             return
-        if was_member:
-            if self._moves >= max(BULK_CHANGES, len(self._order) // MOVES_PER_SORT):
-                self._order_stale = True
-            self._leave_order(key)
+        if was_member and not self._order_dirty:
+            self._order_stale = True
         self._sort_cache[key] = value
         self._members.add(key)
         self._join_order(key)
@@ -314,7 +317,6 @@ class CtTable(ScrollView, can_focus=True):
     def _join_order(self, key: str) -> None:
         if not (self._order_dirty or self._order_stale):
             insort(self._order, key, key=self._sort_cache.__getitem__)
-            self._moves += 1
 
     def _matches(self, row: CtRow) -> bool:
         if self._scope is not None and row.node != self._scope:
@@ -384,12 +386,12 @@ class CtTable(ScrollView, can_focus=True):
             self._full_sort()
             self._shape_changed = True
         if self._order_stale:
-            # Sorted once the deltas already queued behind this one are in (or when something reads the order).
+            # Sorted once the deltas already queued behind this one are in (or when something reads the order);
+            # repainted then, not before: a frame between two slices of a tick would show a half-sorted table.
             self.virtual_size = Size(self._line_width, len(self._members) + 1)
-            self.refresh()
             if not self._resort_scheduled:
                 self._resort_scheduled = True
-                self.call_later(self._resort)
+                (self._defer_resort or self.call_later)(self._resort)
         elif self._shape_changed:
             self._settle_view()
         elif on_screen is not None and self._dirty_lines:
@@ -398,6 +400,8 @@ class CtTable(ScrollView, can_focus=True):
 
     def _resort(self) -> None:
         self._resort_scheduled = False
+        if not self.is_mounted:
+            return
         if self._order_stale:
             self._full_sort()
         self._settle_view()
@@ -411,7 +415,6 @@ class CtTable(ScrollView, can_focus=True):
     def _full_sort(self) -> None:
         self._order_dirty = False
         self._order_stale = False
-        self._moves = 0
         spec = COLUMNS[self.sort_column]
         cache = self._sort_cache
         for key in self._members:
@@ -688,15 +691,22 @@ class CtTable(ScrollView, can_focus=True):
         if position is not None:
             self._refresh_index(position)
 
-    def _span(self, fields: frozenset[str]) -> tuple[int, int] | None:
-        """The content columns of the cells that depend on ``fields`` (None when no shown cell does)."""
+    def _columns_of(self, fields: frozenset[str]) -> tuple[tuple[str, ...], tuple[int, int] | None]:
+        """The shown columns whose cells depend on ``fields``, and the content columns (start, end) they span
+        (None when no shown cell does). Remembered per set of fields: a tick brings the same few sets thousands of
+        times, and asking every column every time cost ~4 ms a tick at 10,000 CTs."""
+        keys: list[str] = []
         start = end = -1
         for column, offset in zip(self._columns, self._offsets, strict=True):
             if column.depends & fields:
+                keys.append(column.key)
                 if start < 0:
                     start = offset
                 end = offset + column.width
-        return (start, end) if start >= 0 else None
+        found = (tuple(keys), (start, end) if start >= 0 else None)
+        if len(self._affected) < _AFFECTED_MAX:
+            self._affected[fields] = found
+        return found
 
     def _changed_regions(self) -> list[Region]:
         """The batch's changed cells as regions: a whole line, or the cells that changed, never the scrollbar's
