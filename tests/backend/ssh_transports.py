@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
@@ -37,6 +37,16 @@ def control_directory() -> Iterator[Path]:
 
 
 @asynccontextmanager
+async def _closing(made: Sequence[Transport]) -> AsyncIterator[None]:
+    """Close every transport in ``made`` (filled while the block runs) when it ends."""
+    try:
+        yield
+    finally:
+        for transport in made:
+            await transport.close()
+
+
+@asynccontextmanager
 async def paramiko_maker(node: SshdNode, scratch: Path) -> AsyncIterator[Callable[..., ParamikoTransport]]:
     made: list[ParamikoTransport] = []
 
@@ -49,11 +59,8 @@ async def paramiko_maker(node: SshdNode, scratch: Path) -> AsyncIterator[Callabl
         made.append(transport)
         return transport
 
-    try:
+    async with _closing(made):
         yield make
-    finally:
-        for transport in made:
-            await transport.close()
 
 
 @asynccontextmanager
@@ -72,8 +79,5 @@ async def openssh_maker(node: SshdNode, scratch: Path) -> AsyncIterator[Callable
             made.append(transport)
             return transport
 
-        try:
+        async with _closing(made):
             yield make
-        finally:
-            for transport in made:
-                await transport.close()
