@@ -329,3 +329,12 @@ def test_a_state_change_between_reading_the_state_and_writing_proc_is_not_hidden
     monkeypatch.setattr(refresh, "compute", real_compute)
     assert not refresh.is_fresh(node, node.now()), "figures from before the stop must not count as fresh"
     assert ctid not in SimNode(node.root).kernel_figures().cts, "the next tool (a new process) sees it stopped"
+
+
+def test_a_proc_writer_remakes_the_directory_a_concurrent_refresher_dropped(tmp_path: Path) -> None:
+    """Another tool call dropped ``bc/<id>`` as stale (its figures predate the CT's start) while this one writes
+    into it: the write still lands instead of failing the vzctl it runs under."""
+    target = tmp_path / "proc" / "bc" / "123" / "resources"  # the directory is gone
+    refresh._replace_text(target, target.with_name("resources.7.tmp"), "uid resource\n")
+    assert target.read_text() == "uid resource\n"
+    assert not target.with_name("resources.7.tmp").exists()

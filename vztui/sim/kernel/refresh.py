@@ -174,10 +174,7 @@ def write_all(
         if path.parent not in made:
             path.parent.mkdir(parents=True, exist_ok=True)
             made.add(path.parent)
-        tmp = path.with_name(path.name + suffix)
-        with open(tmp, "w", encoding="ascii") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
+        _replace_text(path, path.with_name(path.name + suffix), text)
     _save_figures(node, fig, suffix)
     stamps = [STAMP]
     if per_ct:
@@ -220,6 +217,23 @@ def _read(path: Path) -> str | None:
             return handle.read()
     except OSError:
         return None
+
+
+def _replace_text(path: Path, tmp: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically. Tool calls refresh /proc concurrently (the queue runs several vzctl
+    at once on a node), and one whose figures predate a CT's start drops that CT's ``bc/<id>`` directory as stale
+    while another writes into it: the writer then makes the directory again (a few times, not forever) instead of
+    failing the vzctl it runs under with an internal error (seen in a 30-CT bulk restart)."""
+    for attempt in range(3):
+        try:
+            with open(tmp, "w", encoding="ascii") as handle:
+                handle.write(text)
+            os.replace(tmp, path)
+            return
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+            path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _drop_stale_bc_dirs(bc: Path, running: set[int]) -> None:
